@@ -1,0 +1,1 @@
+//! Runnable examples live in `examples/`; see README.md.

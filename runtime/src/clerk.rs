@@ -1,0 +1,115 @@
+//! `Clerk`: one configured instance — its key store, verifier and request authentication.
+
+use http::Request;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::config::{ClerkConfig, ConfigError};
+use crate::error::TokenError;
+use crate::jwks::{JwksCache, JwksEndpoint};
+use crate::request::RequestState;
+use crate::verify::{KeySource, Verifier};
+
+/// A configured Clerk instance. Cheap to clone; clones share the JWKS cache.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use axum_clerk::{Clerk, ClerkConfig};
+/// let clerk = Clerk::new(ClerkConfig::from_env()?)?;
+/// let request = http::Request::get("/").header("authorization", "Bearer eyJ…").body(())?;
+/// let state = clerk.authenticate(&request).await;
+/// println!("{:?} {:?}", state.status(), state.auth().user_id());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Clerk(Arc<Inner>);
+
+struct Inner {
+    config: ClerkConfig,
+    verifier: Verifier,
+}
+
+impl Clerk {
+    /// Builds the instance: picks the key source (`CLERK_JWT_KEY` PEM, else `CLERK_JWKS_URL`,
+    /// else the Backend API JWKS with the secret key) and the HTTP client for it.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] when the HTTP client cannot be built.
+    pub fn new(config: ClerkConfig) -> Result<Self, ConfigError> {
+        let keys = if let Some(key) = &config.jwt_key {
+            KeySource::Pem(Arc::clone(key))
+        } else {
+            let endpoint = match (&config.jwks_url, &config.secret_key) {
+                (Some(url), _) => JwksEndpoint { url: url.clone(), bearer: None },
+                (None, Some(secret)) => {
+                    let base = config.api_url.as_str().trim_end_matches('/');
+                    let url = url::Url::parse(&format!("{base}/{}/jwks", config.api_version))
+                        .map_err(|e| ConfigError::new("CLERK_API_URL", e.to_string()))?;
+                    JwksEndpoint { url, bearer: Some(secret.clone()) }
+                }
+                (None, None) => return Err(ConfigError::new("CLERK_SECRET_KEY", "no key source is configured")),
+            };
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config.jwks.timeout.min(std::time::Duration::from_secs(2)))
+                .user_agent(concat!("axum-clerk/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| ConfigError::new("CLERK_API_URL", format!("cannot build the HTTP client: {e}")))?;
+            KeySource::Jwks(JwksCache::new(endpoint, config.jwks.clone(), client))
+        };
+        let verifier = Verifier {
+            keys,
+            authorized_parties: config.authorized_parties.clone(),
+            audience: config.audience.clone(),
+            clock_skew_ms: i64::try_from(config.clock_skew.as_millis()).unwrap_or(i64::MAX),
+            clock: Arc::clone(&config.clock),
+            provider: crate::crypto_provider(),
+        };
+        Ok(Self(Arc::new(Inner { config, verifier })))
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ClerkConfig {
+        &self.0.config
+    }
+
+    pub(crate) fn verifier(&self) -> &Verifier {
+        &self.0.verifier
+    }
+
+    /// Authenticates a request: reads the token from `Authorization` (wins) or the session cookie,
+    /// verifies it, and returns Clerk's request state. Never fails and never panics: any doubt
+    /// is signed-out with a reason.
+    pub async fn authenticate<B>(&self, request: &Request<B>) -> RequestState {
+        self.authenticate_parts(request.method(), request.uri(), request.headers()).await
+    }
+
+    /// Verifies one session token (no cookie-flow rules) and builds its [`Auth`].
+    ///
+    /// # Errors
+    /// A [`TokenError`] with Clerk's reason when any check fails.
+    pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
+        let verified = self.0.verifier.verify(token).await?;
+        Ok(Auth::from_verified_claims(verified.claims, token, self.0.config.pending_is_signed_in))
+    }
+
+    /// Fetches the JWKS now (for start-up warming); a no-op with a PEM key.
+    ///
+    /// # Errors
+    /// The fetch error, e.g. `jwk-remote-failed-to-load`. Verification still works later, once
+    /// the endpoint answers.
+    pub async fn prefetch_keys(&self) -> Result<(), TokenError> {
+        match &self.0.verifier.keys {
+            KeySource::Pem(_) => Ok(()),
+            KeySource::Jwks(cache) => cache.prefetch().await,
+        }
+    }
+}
+
+impl fmt::Debug for Clerk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clerk").field("config", &self.0.config).finish_non_exhaustive()
+    }
+}

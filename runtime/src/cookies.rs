@@ -1,0 +1,167 @@
+//! Reading the `Cookie` and `Authorization` headers the way Clerk does, minus its pitfalls
+//! (clerk-semantics §5.2, security §6).
+
+use http::header::{AUTHORIZATION, COOKIE};
+use http::HeaderMap;
+use std::borrow::Cow;
+
+/// Most cookie pairs looked at per request: a flood of cookies costs bounded work.
+const MAX_COOKIE_PAIRS: usize = 256;
+
+/// The cookies of a request, first occurrence of each name wins (Clerk's `cookie` parser).
+#[derive(Debug, Default)]
+pub(crate) struct Cookies<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Cookies<'a> {
+    /// Reads every `Cookie` header line, splitting on `;` **before** any percent-decoding, so an
+    /// encoded `%3B` can never forge a cookie boundary (Clerk #9466).
+    pub(crate) fn parse(headers: &'a HeaderMap) -> Self {
+        let pairs = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|line| line.to_str().ok())
+            .flat_map(|line| line.split(';'))
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                Some((name.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
+            })
+            .take(MAX_COOKIE_PAIRS)
+            .collect();
+        Self { pairs }
+    }
+
+    /// The first value of cookie `name`, percent-decoded when it contains `%` and decodes to UTF-8
+    /// (`decodeURIComponent`; the raw value is kept otherwise).
+    pub(crate) fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        let raw = self.pairs.iter().find(|(n, _)| *n == name)?.1;
+        if !raw.contains('%') {
+            return Some(Cow::Borrowed(raw));
+        }
+        Some(percent_decode(raw).map_or(Cow::Borrowed(raw), Cow::Owned))
+    }
+}
+
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// What the `Authorization` header says.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HeaderToken<'a> {
+    /// No usable header: fall back to cookies (absent, empty, or a non-Bearer scheme such as `Basic`).
+    Absent,
+    /// A token to verify.
+    Token(&'a str),
+    /// The header cannot be trusted (several lines, or bytes that are not visible ASCII).
+    Unusable(&'static str),
+}
+
+/// Clerk's `parseAuthorizationHeader`: `value.split(' ', 2)`; with no second piece the whole value
+/// is the token; `Bearer` (exact case) takes the second piece; any other scheme is ignored. More
+/// than one `Authorization` line is refused rather than guessed at (RFC 9110 §5.3).
+pub(crate) fn header_token(headers: &HeaderMap) -> HeaderToken<'_> {
+    let mut lines = headers.get_all(AUTHORIZATION).iter();
+    let Some(first) = lines.next() else { return HeaderToken::Absent };
+    if lines.next().is_some() {
+        return HeaderToken::Unusable("More than one Authorization header was sent.");
+    }
+    let Ok(value) = first.to_str() else {
+        return HeaderToken::Unusable("The Authorization header is not visible ASCII.");
+    };
+    let mut pieces = value.split(' ');
+    let scheme = pieces.next().unwrap_or_default();
+    match pieces.next() {
+        None | Some("") if scheme.is_empty() => HeaderToken::Absent,
+        None | Some("") => HeaderToken::Token(scheme),
+        Some(token) if scheme == "Bearer" => HeaderToken::Token(token),
+        Some(_) => HeaderToken::Absent,
+    }
+}
+
+/// JavaScript's `parseInt(value, 10) || 0`, as Clerk reads `__client_uat`.
+pub(crate) fn js_parse_int(value: &str) -> i64 {
+    let s = value.trim_start();
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if negative { -n } else { n }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(name: http::header::HeaderName, values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for v in values {
+            map.append(name.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn authorization_parsing_follows_clerk() {
+        let h = headers(AUTHORIZATION, &["Bearer a.b.c"]);
+        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c"));
+        let h = headers(AUTHORIZATION, &["a.b.c"]);
+        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c"));
+        let h = headers(AUTHORIZATION, &["Basic dXNlcjpwYXNz"]);
+        assert_eq!(header_token(&h), HeaderToken::Absent);
+        let h = headers(AUTHORIZATION, &["bearer a.b.c"]);
+        assert_eq!(header_token(&h), HeaderToken::Absent);
+        let h = headers(AUTHORIZATION, &["Bearer "]);
+        assert_eq!(header_token(&h), HeaderToken::Token("Bearer"));
+        let h = headers(AUTHORIZATION, &["Bearer a.b.c, Bearer x.y.z"]);
+        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c,"));
+        let h = headers(AUTHORIZATION, &["Bearer a", "Bearer b"]);
+        assert!(matches!(header_token(&h), HeaderToken::Unusable(_)));
+        let h = headers(AUTHORIZATION, &[""]);
+        assert_eq!(header_token(&h), HeaderToken::Absent);
+    }
+
+    #[test]
+    fn cookies_first_wins_and_encoded_separators_do_not_split() {
+        let h = headers(COOKIE, &["__session=first; __session=second", "other=1"]);
+        let c = Cookies::parse(&h);
+        assert_eq!(c.get("__session").as_deref(), Some("first"));
+        assert_eq!(c.get("other").as_deref(), Some("1"));
+        let h = headers(COOKIE, &["sid=x%3B__session%3Dforged"]);
+        let c = Cookies::parse(&h);
+        assert_eq!(c.get("__session"), None);
+        assert_eq!(c.get("sid").as_deref(), Some("x;__session=forged"));
+        let h = headers(COOKIE, &["a=%C0%zz"]);
+        assert_eq!(Cookies::parse(&h).get("a").as_deref(), Some("%C0%zz"));
+    }
+
+    #[test]
+    fn client_uat_is_read_like_parse_int() {
+        assert_eq!(js_parse_int("12345"), 12345);
+        assert_eq!(js_parse_int("12345abc"), 12345);
+        assert_eq!(js_parse_int("abc"), 0);
+        assert_eq!(js_parse_int(" 7"), 7);
+        assert_eq!(js_parse_int("-3"), -3);
+        assert_eq!(js_parse_int(""), 0);
+    }
+}

@@ -1,0 +1,98 @@
+//! Splitting and decoding a compact JWS without trusting it (Clerk's `decodeJwt`, §5.5).
+
+use base64::alphabet::URL_SAFE;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::error::{Reason, TokenError};
+
+/// Longest token we look at. Clerk session tokens are at most 4 KiB; anything far larger is
+/// refused before any decoding work (security §1.1.1).
+pub(crate) const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Base64url as Clerk's `base64url.parse(…, {loose: true})`: padding optional, non-canonical
+/// trailing bits tolerated, alphabet strict.
+const LOOSE_BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+pub(crate) const THREE_PARTS: &str =
+    "Invalid JWT form. A JWT consists of three parts separated by dots.";
+const UNDECODABLE: &str =
+    "Invalid JWT form. The header, payload, or signature could not be decoded.";
+
+/// A token split into its parts; nothing in it is verified yet.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodedJwt<'a> {
+    pub(crate) header: Map<String, Value>,
+    pub(crate) payload: Map<String, Value>,
+    pub(crate) signature: Vec<u8>,
+    /// `base64url(header) "." base64url(payload)`, the bytes the signature covers.
+    pub(crate) signing_input: &'a str,
+}
+
+impl DecodedJwt<'_> {
+    pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
+        self.header.get(name).and_then(Value::as_str)
+    }
+
+    /// A numeric claim as f64, `None` when absent or not a number.
+    pub(crate) fn payload_number(&self, name: &str) -> Option<f64> {
+        self.payload.get(name).and_then(Value::as_f64)
+    }
+}
+
+/// Decodes `token` (§5.5 `decodeJwt`, HEAD behaviour: undecodable parts are a `token-invalid`
+/// error, never a panic).
+pub(crate) fn decode(token: &str) -> Result<DecodedJwt<'_>, TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::new(
+            Reason::TokenInvalid,
+            format!("Invalid JWT form. The token is longer than {MAX_TOKEN_LEN} bytes."),
+        ));
+    }
+    // Count the dots before splitting: a token of a million dots does no allocation.
+    if token.bytes().filter(|&b| b == b'.').count() != 2 {
+        return Err(TokenError::new(Reason::TokenInvalid, THREE_PARTS));
+    }
+    let mut parts = token.splitn(3, '.');
+    let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(TokenError::new(Reason::TokenInvalid, THREE_PARTS));
+    };
+    let undecodable = || TokenError::new(Reason::TokenInvalid, UNDECODABLE);
+    let header = json_object(h).ok_or_else(undecodable)?;
+    let payload = json_object(p).ok_or_else(undecodable)?;
+    let signature = LOOSE_BASE64URL.decode(s).map_err(|_| undecodable())?;
+    Ok(DecodedJwt { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
+}
+
+fn json_object(segment: &str) -> Option<Map<String, Value>> {
+    let bytes = LOOSE_BASE64URL.decode(segment).ok()?;
+    match serde_json::from_slice::<Value>(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// `JSON.stringify` of an optional value, as Clerk's messages print it (`undefined` when absent).
+pub(crate) fn js_stringify(value: Option<&Value>) -> String {
+    value.map_or_else(|| "undefined".to_owned(), Value::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_base64url_accepts_padding_and_trailing_bits() {
+        assert_eq!(LOOSE_BASE64URL.decode("YWJj").unwrap(), b"abc");
+        assert_eq!(LOOSE_BASE64URL.decode("YWI=").unwrap(), b"ab");
+        assert_eq!(LOOSE_BASE64URL.decode("YWI").unwrap(), b"ab");
+        assert_eq!(LOOSE_BASE64URL.decode("YWJ").unwrap(), b"ab");
+        assert!(LOOSE_BASE64URL.decode("YW+j").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! Clerk's server-side `auth()` for axum.
+//!
+//! `axum-clerk` verifies Clerk session tokens exactly as Clerk's own backend SDK does — same
+//! checks, same order, same reason strings — and turns them into an [`Auth`] object with the
+//! fields a Next.js app gets from `auth()`: `user_id`, `org_id`, `org_role`, `org_permissions`, …,
+//! plus Clerk's fail-closed [`Auth::has`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! use axum_clerk::{Check, Clerk, ClerkConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // CLERK_SECRET_KEY (JWKS from the Backend API) or CLERK_JWT_KEY (networkless PEM), plus
+//! // CLERK_PUBLISHABLE_KEY and CLERK_AUTHORIZED_PARTIES as in any Clerk backend.
+//! let clerk = Clerk::new(ClerkConfig::from_env()?)?;
+//!
+//! let request = http::Request::get("/team-settings")
+//!     .header("cookie", "__session=eyJ…; __client_uat=1700000000")
+//!     .body(())?;
+//! let state = clerk.authenticate(&request).await;
+//! let auth = state.auth();
+//! if auth.has(&Check::permission("org:team_settings:manage")) {
+//!     println!("{} may manage team settings", auth.user_id().unwrap_or_default());
+//! } else {
+//!     println!("signed out because {:?}: {}", state.reason(), state.message());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Feature flags
+//!
+//! `jsonwebtoken` needs exactly one crypto backend, and so does this crate:
+//!
+//! - `rust-crypto` (default): pure-Rust RSA from the RustCrypto project. Nothing to build in C.
+//! - `aws-lc-rs`: AWS-LC, faster RSA verification, needs a C toolchain. Use it with
+//!   `default-features = false, features = ["aws-lc-rs"]`.
+//!
+//! Enabling both, or neither, is a compile error, not a panic on the first request. The backend
+//! is called directly, so it does not matter which `CryptoProvider` another crate installed.
+
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
+
+#[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]
+compile_error!(
+    "axum-clerk: enable exactly one crypto backend. Both `rust-crypto` (a default feature) and \
+     `aws-lc-rs` are on: add `default-features = false` to the axum-clerk dependency."
+);
+#[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
+compile_error!(
+    "axum-clerk: enable exactly one crypto backend: the `rust-crypto` feature (default) or `aws-lc-rs`."
+);
+
+mod auth;
+mod claims;
+mod clerk;
+mod clock;
+mod config;
+mod cookies;
+mod error;
+mod has;
+mod jwks;
+mod jwt;
+mod keys;
+mod publishable_key;
+mod request;
+mod verify;
+
+pub use auth::Auth;
+pub use clerk::Clerk;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{ClerkConfig, ClerkConfigBuilder, ConfigError, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW};
+pub use error::{Action, Reason, TokenCarrier, TokenError};
+pub use has::{Check, Reverification, ReverificationLevel};
+pub use jwks::JwksOptions;
+pub use keys::{KeyError, PublicKey, MIN_RSA_BITS};
+pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
+pub use request::{AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+
+/// The crypto backend chosen by this crate's features, called directly (never the process-wide
+/// default, which another crate may have set differently).
+fn crypto_provider() -> &'static jsonwebtoken::crypto::CryptoProvider {
+    #[cfg(feature = "rust-crypto")]
+    {
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
+    }
+    #[cfg(all(feature = "aws-lc-rs", not(feature = "rust-crypto")))]
+    {
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+    }
+}

@@ -1,0 +1,276 @@
+//! Authenticating a request: token source, the cookie-flow decisions and the mapping of errors to
+//! Clerk's reasons (clerk-semantics §5.2–§5.4, HEAD). Where Clerk would start a handshake, the
+//! request ends signed-out with the same reason.
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::clerk::Clerk;
+use crate::cookies::{header_token, js_parse_int, Cookies, HeaderToken};
+use crate::error::{Reason, TokenCarrier, TokenError};
+use crate::jwt;
+use crate::publishable_key::InstanceType;
+
+/// `signed-in` or `signed-out` (Clerk's `AuthStatus`; `handshake` is not produced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStatus {
+    /// A verified session token was presented.
+    SignedIn,
+    /// No token, or one that failed verification.
+    SignedOut,
+}
+
+impl AuthStatus {
+    /// `"signed-in"` or `"signed-out"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed-in",
+            Self::SignedOut => "signed-out",
+        }
+    }
+}
+
+/// Header names of the signed-out debug headers (§5.8).
+pub const AUTH_STATUS_HEADER: HeaderName = HeaderName::from_static("x-clerk-auth-status");
+/// `x-clerk-auth-reason`
+pub const AUTH_REASON_HEADER: HeaderName = HeaderName::from_static("x-clerk-auth-reason");
+/// `x-clerk-auth-message`
+pub const AUTH_MESSAGE_HEADER: HeaderName = HeaderName::from_static("x-clerk-auth-message");
+
+/// The outcome of authenticating one request: Clerk's `RequestState`.
+#[derive(Debug, Clone)]
+pub struct RequestState {
+    status: AuthStatus,
+    reason: Option<Reason>,
+    message: String,
+    auth: Auth,
+    infrastructure: bool,
+}
+
+impl RequestState {
+    fn signed_in(auth: Auth) -> Self {
+        Self { status: AuthStatus::SignedIn, reason: None, message: String::new(), auth, infrastructure: false }
+    }
+
+    fn signed_out(reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            status: AuthStatus::SignedOut,
+            reason: Some(reason),
+            message: message.into(),
+            auth: Auth::signed_out(),
+            infrastructure: false,
+        }
+    }
+
+    fn from_error(err: &TokenError, reason: Reason) -> Self {
+        Self { infrastructure: err.is_infrastructure(), ..Self::signed_out(reason, err.full_message()) }
+    }
+
+    /// Signed in or out.
+    #[must_use]
+    pub fn status(&self) -> AuthStatus {
+        self.status
+    }
+
+    /// Why the request is signed out (`None` when signed in).
+    #[must_use]
+    pub fn reason(&self) -> Option<Reason> {
+        self.reason
+    }
+
+    /// Clerk's message for a signed-out request (`""` when there is none).
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The auth object (signed out unless the token verified and the session is active).
+    #[must_use]
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Takes the auth object.
+    #[must_use]
+    pub fn into_auth(self) -> Auth {
+        self.auth
+    }
+
+    /// True when the request is signed out only because no key could be had (JWKS endpoint down
+    /// or unusable with nothing cached). Such a request must get a 503, not a sign-in redirect.
+    #[must_use]
+    pub fn is_infrastructure_failure(&self) -> bool {
+        self.infrastructure
+    }
+
+    /// The `x-clerk-auth-status`, `-reason` and `-message` headers Clerk's middleware puts on
+    /// signed-out responses; none when signed in. Values that cannot be header values are left out.
+    #[must_use]
+    pub fn debug_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if self.status == AuthStatus::SignedIn {
+            return headers;
+        }
+        let mut set = |name: HeaderName, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        };
+        if !self.message.is_empty() {
+            set(AUTH_MESSAGE_HEADER, &self.message);
+        }
+        if let Some(reason) = self.reason {
+            set(AUTH_REASON_HEADER, reason.as_str());
+        }
+        set(AUTH_STATUS_HEADER, self.status.as_str());
+        headers
+    }
+}
+
+const SESSION: &str = "__session";
+const CLIENT_UAT: &str = "__client_uat";
+const DEV_BROWSER: &str = "__clerk_db_jwt";
+
+impl Clerk {
+    /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
+    pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
+        match header_token(headers) {
+            HeaderToken::Token(token) => return self.authenticate_token(token, TokenCarrier::Header).await,
+            HeaderToken::Unusable(why) => {
+                let err = TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
+                return RequestState::from_error(&err, Reason::TokenInvalid);
+            }
+            HeaderToken::Absent => {}
+        }
+        let cookies = Cookies::parse(headers);
+        let pk = self.config().publishable_key();
+        let suffix = pk.map(|pk| pk.cookie_suffix());
+        let suffixed = |name: &str| suffix.as_ref().map(|s| format!("{name}_{s}"));
+        let use_suffixed = match &suffix {
+            Some(_) => self.uses_suffixed_cookies(&cookies, &suffixed(SESSION).unwrap_or_default(), &suffixed(CLIENT_UAT).unwrap_or_default()),
+            None => false,
+        };
+        let pick = |name: &str| {
+            if use_suffixed { suffixed(name).and_then(|n| cookies.get(&n)) } else { cookies.get(name) }
+        };
+        let session = pick(SESSION).filter(|s| !s.is_empty());
+        let client_uat = pick(CLIENT_UAT).map_or(0, |v| js_parse_int(&v));
+        let query_has = |name: &str| {
+            uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)))
+        };
+        if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
+            if query_has(DEV_BROWSER) {
+                return RequestState::signed_out(Reason::DevBrowserSync, "");
+            }
+            if query_has("__clerk_redirect_url") {
+                return RequestState::signed_out(Reason::PrimaryRespondsToSyncing, "");
+            }
+            if pick(DEV_BROWSER).is_none() {
+                return RequestState::signed_out(Reason::DevBrowserMissing, "");
+            }
+        }
+        let session = match (client_uat, session) {
+            (0, None) => return RequestState::signed_out(Reason::SessionTokenAndUatMissing, ""),
+            (0, Some(_)) => return RequestState::signed_out(Reason::SessionTokenButNoClientUat, ""),
+            (_, None) => return RequestState::signed_out(Reason::ClientUatButNoSessionToken, ""),
+            (_, Some(session)) => session,
+        };
+        let iat = match jwt::decode(&session) {
+            Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
+            Err(err) => return token_error_state(err.with_carrier(TokenCarrier::Cookie)),
+        };
+        if iat < client_uat as f64 {
+            return RequestState::signed_out(Reason::SessionTokenIatBeforeClientUat, "");
+        }
+        self.authenticate_token(&session, TokenCarrier::Cookie).await
+    }
+
+    async fn authenticate_token(&self, token: &str, carrier: TokenCarrier) -> RequestState {
+        if let Some(state) = machine_token(token) {
+            return state;
+        }
+        match self.verifier().verify(token).await {
+            Ok(verified) => {
+                RequestState::signed_in(Auth::from_verified_claims(verified.claims, token, self.config().pending_is_signed_in))
+            }
+            Err(err) => token_error_state(err.with_carrier(carrier)),
+        }
+    }
+
+    /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
+    fn uses_suffixed_cookies(&self, cookies: &Cookies<'_>, session_name: &str, uat_name: &str) -> bool {
+        let sfx_uat = cookies.get(uat_name);
+        let uat = cookies.get(CLIENT_UAT);
+        let sfx_session = cookies.get(session_name).unwrap_or_default();
+        let session = cookies.get(SESSION).unwrap_or_default();
+        let claim = |token: &str, name: &str| -> Option<Value> {
+            jwt::decode(token).ok().and_then(|d| d.payload.get(name).cloned())
+        };
+        let number = |token: &str, name: &str| claim(token, name).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        if !session.is_empty() {
+            match claim(&session, "iss").as_ref().and_then(Value::as_str) {
+                None => return false,
+                Some(iss) => {
+                    let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
+                    let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
+                    if Some(host) != fapi {
+                        return true;
+                    }
+                }
+            }
+        }
+        let sfx_uat = sfx_uat.as_deref();
+        let uat = uat.as_deref();
+        if sfx_uat.is_none() && sfx_session.is_empty() {
+            return false;
+        }
+        if sfx_uat != Some("0") && uat != Some("0") && number(&session, "iat") > number(&sfx_session, "iat") {
+            return false;
+        }
+        if sfx_uat == Some("0") && uat != Some("0") {
+            return false;
+        }
+        let now_secs = (self.config().clock.now_ms() / 1000) as f64;
+        if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
+            && sfx_uat != Some("0")
+            && uat == Some("0")
+            && number(&sfx_session, "exp") <= now_secs
+        {
+            return false;
+        }
+        if sfx_uat.is_none() && !sfx_session.is_empty() {
+            return false;
+        }
+        true
+    }
+}
+
+/// Machine, API-key, M2M and JWT-template tokens are not session tokens (§5.4): signed out with
+/// `token-type-mismatch`, without fetching keys.
+fn machine_token(token: &str) -> Option<RequestState> {
+    let mismatch = || Some(RequestState::signed_out(Reason::TokenTypeMismatch, ""));
+    if ["ak_", "mt_", "oat_"].iter().any(|p| token.starts_with(p)) {
+        return mismatch();
+    }
+    let decoded = jwt::decode(token).ok()?;
+    let category = decoded.header_str("cat");
+    let m2m_subject = decoded.payload.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
+    if category == Some("cl_B7d4PD222AAA") || m2m_subject {
+        return mismatch();
+    }
+    None
+}
+
+/// `handleSessionTokenError` (HEAD): time-related failures use the handshake-class reasons, every
+/// other failure its own reason; the message is the error's full message.
+fn token_error_state(err: TokenError) -> RequestState {
+    let reason = match err.reason() {
+        Reason::TokenExpired => Reason::SessionTokenExpiredNoRefreshCookie,
+        Reason::TokenNotActiveYet => Reason::SessionTokenNbf,
+        Reason::TokenIatInTheFuture => Reason::SessionTokenIatInTheFuture,
+        other => other,
+    };
+    RequestState::from_error(&err, reason)
+}

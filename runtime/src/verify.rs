@@ -1,0 +1,248 @@
+//! Verifying a session token (clerk-semantics §5.5, HEAD order): header `typ` and `alg`, key by
+//! `kid`, signature, then `sub`, `aud`, `azp`, `exp`, `nbf`, `iat` with clock skew.
+//!
+//! The signature is checked before any claim so that claim errors never act as an oracle for
+//! forged tokens (Clerk #8332). `typ` and `alg` are checked before the key is looked up, so a
+//! token that could never verify never causes a JWKS fetch.
+
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use crate::clock::{utc_string, Clock};
+use crate::error::{Action, Reason, TokenError};
+use crate::jwks::JwksCache;
+use crate::jwt::{self, js_stringify};
+use crate::keys::PublicKey;
+
+/// Where verification keys come from.
+#[derive(Debug, Clone)]
+pub(crate) enum KeySource {
+    /// A networkless PEM key (`CLERK_JWT_KEY`): used for every `kid`.
+    Pem(Arc<PublicKey>),
+    /// A JWKS endpoint (Clerk's Backend API or any URL).
+    Jwks(Arc<JwksCache>),
+}
+
+impl KeySource {
+    async fn key(&self, kid: Option<&str>) -> Result<Arc<PublicKey>, TokenError> {
+        match self {
+            Self::Pem(key) => Ok(Arc::clone(key)),
+            Self::Jwks(cache) => cache.key(kid).await,
+        }
+    }
+}
+
+/// A token whose signature and claims passed every check.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedToken {
+    pub(crate) claims: Map<String, Value>,
+}
+
+/// The checks of one configuration.
+#[derive(Debug)]
+pub(crate) struct Verifier {
+    pub(crate) keys: KeySource,
+    pub(crate) authorized_parties: Vec<String>,
+    pub(crate) audience: Vec<String>,
+    pub(crate) clock_skew_ms: i64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) provider: &'static CryptoProvider,
+}
+
+/// The longest `kid` we use as a map key or print in a message (security §1.1.6).
+const MAX_KID_LEN: usize = 128;
+
+impl Verifier {
+    pub(crate) async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        let decoded = jwt::decode(token)?;
+        if decoded.header_str("cat") == Some("cl_B7d4PD333AAA") {
+            return Err(TokenError::new(Reason::TokenInvalid, "Invalid session token category."));
+        }
+        match decoded.header.get("typ") {
+            None => {}
+            Some(Value::String(typ)) if typ == "JWT" => {}
+            Some(other) => {
+                return Err(TokenError::new(
+                    Reason::TokenInvalid,
+                    format!("Invalid JWT type {}. Expected \"JWT\".", other),
+                )
+                .with_action(Action::EnsureClerkJwt))
+            }
+        }
+        let algorithm = match decoded.header.get("alg").and_then(Value::as_str) {
+            Some("RS256") => Algorithm::RS256,
+            Some("RS384") => Algorithm::RS384,
+            Some("RS512") => Algorithm::RS512,
+            _ => {
+                return Err(TokenError::new(
+                    Reason::TokenInvalidAlgorithm,
+                    format!(
+                        "Invalid JWT algorithm {}. Supported: RS256,RS384,RS512.",
+                        js_stringify(decoded.header.get("alg"))
+                    ),
+                )
+                .with_action(Action::EnsureClerkJwt));
+            }
+        };
+        if let Some(crit) = decoded.header.get("crit") {
+            // We implement no JWS extension, so any `crit` must be refused (RFC 7515 §4.1.11).
+            return Err(TokenError::new(
+                Reason::TokenInvalid,
+                format!("Unsupported critical JWT header extensions (crit) {crit}."),
+            ));
+        }
+        let kid = match decoded.header.get("kid") {
+            None => None,
+            Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN && kid.bytes().all(|b| b.is_ascii_graphic()) => {
+                Some(kid.as_str())
+            }
+            Some(_) => {
+                return Err(TokenError::new(Reason::TokenInvalid, "Invalid JWT key ID (kid)."));
+            }
+        };
+        let key = self.keys.key(kid).await?;
+        if key.algorithm() != algorithm {
+            return Err(TokenError::new(
+                Reason::TokenVerificationFailed,
+                format!(
+                    "Error verifying JWT signature. The key is for {:?} but the token header says {algorithm:?}.",
+                    key.algorithm()
+                ),
+            )
+            .with_action(Action::EnsureClerkJwt));
+        }
+        let signature_ok = (self.provider.verifier_factory)(&algorithm, key.decoding_key())
+            .map(|verifier| verifier.verify(decoded.signing_input.as_bytes(), &decoded.signature).is_ok());
+        match signature_ok {
+            Ok(true) => {}
+            Ok(false) => return Err(TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.")),
+            Err(err) => {
+                return Err(TokenError::new(
+                    Reason::TokenVerificationFailed,
+                    format!("Error verifying JWT signature. {err}"),
+                )
+                .with_action(Action::EnsureClerkJwt))
+            }
+        }
+        let claims = decoded.payload;
+        self.check_claims(&claims)?;
+        Ok(VerifiedToken { claims })
+    }
+
+    fn check_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
+        if !claims.get("sub").is_some_and(Value::is_string) {
+            return Err(TokenError::new(
+                Reason::TokenVerificationFailed,
+                format!(
+                    "Subject claim (sub) is required and must be a string. Received {}.",
+                    js_stringify(claims.get("sub"))
+                ),
+            )
+            .with_action(Action::EnsureClerkJwt));
+        }
+        check_audience(claims.get("aud"), &self.audience)?;
+        check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
+        let now = self.clock.now_ms() as f64;
+        let skew = self.clock_skew_ms as f64;
+        let exp = number_claim(claims, "exp", "expiry date")?
+            .ok_or_else(|| wrong_type("exp", "expiry date", None))?;
+        if exp * 1000.0 <= now - skew {
+            return Err(TokenError::new(
+                Reason::TokenExpired,
+                format!("JWT is expired. Expiry date: {}, Current date: {}.", utc_string(exp * 1000.0), utc_string(now)),
+            ));
+        }
+        if let Some(nbf) = number_claim(claims, "nbf", "not before date")? {
+            if nbf * 1000.0 > now + skew {
+                return Err(TokenError::new(
+                    Reason::TokenNotActiveYet,
+                    format!(
+                        "JWT cannot be used prior to not before date claim (nbf). Not before date: {}; Current date: {};",
+                        utc_string(nbf * 1000.0),
+                        utc_string(now)
+                    ),
+                ));
+            }
+        }
+        if let Some(iat) = number_claim(claims, "iat", "issued at date")? {
+            if iat * 1000.0 > now + skew {
+                return Err(TokenError::new(
+                    Reason::TokenIatInTheFuture,
+                    format!(
+                        "JWT issued at date claim (iat) is in the future. Issued at date: {}; Current date: {};",
+                        utc_string(iat * 1000.0),
+                        utc_string(now)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A time claim: absent is `None`; present but not a number is an error.
+fn number_claim(claims: &Map<String, Value>, name: &str, what: &str) -> Result<Option<f64>, TokenError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| wrong_type(name, what, claims.get(name))),
+        Some(other) => Err(wrong_type(name, what, Some(other))),
+    }
+}
+
+fn wrong_type(name: &str, what: &str, value: Option<&Value>) -> TokenError {
+    TokenError::new(
+        Reason::TokenVerificationFailed,
+        format!("Invalid JWT {what} claim ({name}) {}. Expected number.", js_stringify(value)),
+    )
+    .with_action(Action::EnsureClerkJwt)
+}
+
+/// `aud`: checked only when an audience is configured. Then, unlike Clerk (which skips a token
+/// without `aud`), the claim is required: a string in the list, or an array of strings with at
+/// least one in the list. Any other type is refused (security §1.4.10, §1.4.6).
+fn check_audience(aud: Option<&Value>, audience: &[String]) -> Result<(), TokenError> {
+    if audience.is_empty() {
+        return Ok(());
+    }
+    let expected = serde_json::to_string(audience).unwrap_or_default();
+    let ok = match aud {
+        Some(Value::String(one)) => audience.iter().any(|a| a == one),
+        Some(Value::Array(many)) => {
+            many.iter().all(Value::is_string) && many.iter().any(|v| audience.iter().any(|a| Some(a.as_str()) == v.as_str()))
+        }
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let message = match aud {
+        Some(Value::Array(_)) => {
+            format!("Invalid JWT audience claim array (aud) {}. Is not included in \"{expected}\".", js_stringify(aud))
+        }
+        _ => format!("Invalid JWT audience claim (aud) {}. Is not included in \"{expected}\".", js_stringify(aud)),
+    };
+    Err(TokenError::new(Reason::TokenVerificationFailed, message).with_action(Action::EnsureClerkJwt))
+}
+
+/// `azp`: when authorized parties are configured it must be present and equal one of them
+/// (Clerk HEAD, #8877).
+fn check_authorized_party(azp: Option<&Value>, parties: &[String]) -> Result<(), TokenError> {
+    if parties.is_empty() {
+        return Ok(());
+    }
+    if let Some(Value::String(azp)) = azp {
+        if !azp.is_empty() && parties.iter().any(|p| p == azp) {
+            return Ok(());
+        }
+    }
+    Err(TokenError::new(
+        Reason::TokenInvalidAuthorizedParties,
+        format!(
+            "Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".",
+            js_stringify(azp),
+            parties.join(",")
+        ),
+    ))
+}

@@ -1,0 +1,1 @@
+//! Integration tests for axum-clerk live in `tests/`.
