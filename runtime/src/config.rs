@@ -399,7 +399,10 @@ impl ClerkConfigBuilder {
                 check_redirect_target(setting, url)?;
             }
         }
-        for party in &self.authorized_parties {
+        // Empty entries are ignored, as Clerk ignores them (verifyJwt test "['', azp]").
+        let authorized_parties: Vec<String> =
+            self.authorized_parties.into_iter().filter(|p| !p.trim().is_empty()).collect();
+        for party in &authorized_parties {
             check_origin(party)?;
         }
         let clock_skew = self.clock_skew.unwrap_or(DEFAULT_CLOCK_SKEW);
@@ -418,7 +421,7 @@ impl ClerkConfigBuilder {
             jwks_url,
             sign_in_url: self.sign_in_url,
             sign_up_url: self.sign_up_url,
-            authorized_parties: self.authorized_parties,
+            authorized_parties,
             audience: self.audience.into_iter().filter(|a| !a.is_empty()).collect(),
             clock_skew,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

@@ -29,7 +29,6 @@ const MAX_KEYS: usize = 32;
 /// assert_eq!(options.min_refresh_interval, Duration::from_secs(30));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct JwksOptions {
     /// How long fetched keys are fresh. Default 5 minutes (Clerk's `MAX_CACHE_LAST_UPDATED_AT_SECONDS`).
     pub ttl: Duration,
@@ -139,13 +138,11 @@ impl JwksCache {
                 return Ok(Arc::clone(key));
             }
         }
-        match (&snapshot.last_error, snapshot.fetched_at) {
-            // Nothing usable and the endpoint is failing: infrastructure, not the token.
-            (Some(err), None) => Err(err.clone()),
-            (Some(err), Some(at)) if Instant::now().duration_since(at) >= self.options.ttl + self.options.max_stale => {
-                Err(err.clone())
-            }
-            _ => Err(kid_mismatch(kid)),
+        match &snapshot.last_error {
+            // The endpoint is failing, so whether the key exists cannot be known: infrastructure,
+            // not the token (and never a sign-in redirect).
+            Some(err) => Err(err.clone()),
+            None => Err(kid_mismatch(kid)),
         }
     }
 

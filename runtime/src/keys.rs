@@ -83,6 +83,9 @@ impl PublicKey {
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         let text = text.replace("\\n", "\n");
         let text = text.trim();
+        if text.is_empty() {
+            return Err(KeyError::NotPem("the value is empty"));
+        }
         if text.contains("PRIVATE KEY") {
             return Err(KeyError::PrivateKey);
         }

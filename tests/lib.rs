@@ -1,0 +1,1 @@
+//! Integration tests for `axum-clerk`; see the `[[test]]` targets.
