@@ -183,7 +183,9 @@ impl JwksCache {
                 Ok(keys) => Snapshot {
                     keys: keys.clone(),
                     fetched_at: Some(now),
-                    next_attempt_at: Some(now + self.options.min_refresh_interval),
+                    // Unknown kids may trigger a refetch once per interval; a stale cache (TTL
+                    // shorter than the interval) may always refresh.
+                    next_attempt_at: Some(now + self.options.min_refresh_interval.min(self.options.ttl)),
                     last_error: None,
                 },
                 Err(err) => {

@@ -13,7 +13,7 @@ pub(crate) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// Base64url as Clerk's `base64url.parse(…, {loose: true})`: padding optional, non-canonical
 /// trailing bits tolerated, alphabet strict.
-const LOOSE_BASE64URL: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const LOOSE_BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
     GeneralPurposeConfig::new()
         .with_decode_allow_trailing_bits(true)

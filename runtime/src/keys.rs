@@ -9,6 +9,8 @@ use pkcs1::der::Decode as _;
 use serde_json::{Map, Value};
 use std::fmt;
 
+use crate::jwt::LOOSE_BASE64URL;
+
 /// Smallest RSA modulus we accept, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
 
@@ -179,7 +181,7 @@ impl PublicKey {
         let kid = text("kid").ok_or_else(|| KeyError::Jwk("`kid` is missing or not a string".into()))?;
         let member = |name: &str| {
             text(name)
-                .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
+                .and_then(|v| LOOSE_BASE64URL.decode(v).ok())
                 .ok_or_else(|| KeyError::Jwk(format!("`{name}` is missing or not base64url")))
         };
         Self::from_components(&member("n")?, &member("e")?, algorithm, Some(kid.to_owned()))
