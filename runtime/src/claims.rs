@@ -38,7 +38,11 @@ pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
     let fpm = org.get("fpm").and_then(Value::as_str).unwrap_or_default();
     OrgClaims {
         id: string(org, "id"),
-        role: string(org, "rol").filter(|r| !r.is_empty()).map(|r| format!("org:{r}")),
+        // v2 roles come without the prefix; one that already has it is not prefixed twice
+        // (Clerk's authObjects tests expect `o.rol: "org:admin"` to satisfy `role: "org:admin"`).
+        role: string(org, "rol")
+            .filter(|r| !r.is_empty())
+            .map(|r| if r.starts_with("org:") { r } else { format!("org:{r}") }),
         slug: string(org, "slg"),
         permissions: Some(org_permissions(&org_features, per, fpm)),
     }
