@@ -15,11 +15,16 @@ fn check_from(row: &Value) -> Check {
             ("permission", Value::String(v)) => check.and_permission(v),
             ("feature", Value::String(v)) => check.and_feature(v),
             ("plan", Value::String(v)) => check.and_plan(v),
-            ("reverification", Value::String(preset)) => match Reverification::from_preset(preset) {
-                Some(r) => check.and_reverification(r),
-                // An unknown preset cannot be expressed as a preset; an invalid custom level is its equal.
-                None => check.and_reverification(Reverification::Custom { level: ReverificationLevel::MultiFactor, after_minutes: 0 }),
-            },
+            ("reverification", Value::String(preset)) => {
+                match Reverification::from_preset(preset) {
+                    Some(r) => check.and_reverification(r),
+                    // An unknown preset cannot be expressed as a preset; an invalid custom level is its equal.
+                    None => check.and_reverification(Reverification::Custom {
+                        level: ReverificationLevel::MultiFactor,
+                        after_minutes: 0,
+                    }),
+                }
+            }
             ("reverification", Value::Object(custom)) => {
                 let level = match custom["level"].as_str() {
                     Some("first_factor") => ReverificationLevel::FirstFactor,
@@ -27,8 +32,14 @@ fn check_from(row: &Value) -> Check {
                     _ => ReverificationLevel::MultiFactor,
                 };
                 // Missing or non-positive minutes are invalid; 0 is how the typed API says so.
-                let after_minutes = custom.get("afterMinutes").and_then(Value::as_u64).unwrap_or(0) as u32;
-                check.and_reverification(Reverification::Custom { level, after_minutes })
+                let after_minutes = custom
+                    .get("afterMinutes")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0) as u32;
+                check.and_reverification(Reverification::Custom {
+                    level,
+                    after_minutes,
+                })
             }
             other => panic!("unsupported check {other:?}"),
         };
@@ -42,7 +53,10 @@ async fn signed_in(claims: &Value) -> Auth {
     for (k, v) in claims.as_object().unwrap() {
         payload.insert(k.clone(), v.clone());
     }
-    clerk(pem_config()).verify_token(&mint(Value::Object(payload))).await.unwrap()
+    clerk(pem_config())
+        .verify_token(&mint(Value::Object(payload)))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -53,7 +67,13 @@ async fn has_decision_tables_match_clerk() {
         let auth = signed_in(&group["claims"]).await;
         for row in group["rows"].as_array().unwrap() {
             let expected = row["expected"].as_bool().unwrap();
-            assert_eq!(auth.has(&check_from(&row["check"])), expected, "{}: {}", group["name"], row["check"]);
+            assert_eq!(
+                auth.has(&check_from(&row["check"])),
+                expected,
+                "{}: {}",
+                group["name"],
+                row["check"]
+            );
             asked += 1;
         }
     }
@@ -63,14 +83,23 @@ async fn has_decision_tables_match_clerk() {
 #[tokio::test]
 async fn signed_out_has_nothing() {
     let auth = Auth::signed_out();
-    for check in [Check::role("org:admin"), Check::permission("org:x:y"), Check::feature("x"), Check::plan("x"), Check::reverification(Reverification::Lax)] {
+    for check in [
+        Check::role("org:admin"),
+        Check::permission("org:x:y"),
+        Check::feature("x"),
+        Check::plan("x"),
+        Check::reverification(Reverification::Lax),
+    ] {
         assert!(!auth.has(&check));
     }
 }
 
 #[tokio::test]
 async fn nothing_asked_is_false_even_for_an_admin() {
-    let auth = signed_in(&json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"]})).await;
+    let auth = signed_in(
+        &json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"]}),
+    )
+    .await;
     assert!(!auth.has(&Check::default()));
 }
 

@@ -46,11 +46,18 @@ impl Auth {
 
     /// Builds the state from the claims of a **verified** token (§2.6). A `sts: "pending"`
     /// session is signed out unless `pending_is_signed_in`, keeping `session_status`.
-    pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
+    pub(crate) fn from_verified_claims(
+        claims: Map<String, Value>,
+        token: &str,
+        pending_is_signed_in: bool,
+    ) -> Self {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
         if session_status.as_deref() == Some("pending") && !pending_is_signed_in {
-            return Self(Arc::new(AuthData { session_status, ..AuthData::default() }));
+            return Self(Arc::new(AuthData {
+                session_status,
+                ..AuthData::default()
+            }));
         }
         Self(Arc::new(AuthData {
             user_id: text("sub"),
@@ -152,7 +159,12 @@ impl Auth {
     }
 
     fn claim_str(&self, name: &str) -> &str {
-        self.0.session_claims.as_ref().and_then(|c| c.get(name)).and_then(Value::as_str).unwrap_or_default()
+        self.0
+            .session_claims
+            .as_ref()
+            .and_then(|c| c.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 

@@ -19,9 +19,15 @@ fn string(map: &Map<String, Value>, name: &str) -> Option<String> {
 /// Reads the organisation claims of a v1 (no `v`) or v2 (`v: 2`) session token.
 pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
     if claims.get("v").and_then(Value::as_u64) != Some(2) {
-        let permissions = claims.get("org_permissions").and_then(Value::as_array).map(|list| {
-            list.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>()
-        });
+        let permissions = claims
+            .get("org_permissions")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            });
         return OrgClaims {
             id: string(claims, "org_id"),
             role: string(claims, "org_role"),
@@ -32,7 +38,10 @@ pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
     let Some(org) = claims.get("o").and_then(Value::as_object) else {
         return OrgClaims::default();
     };
-    let features = claims.get("fea").and_then(Value::as_str).unwrap_or_default();
+    let features = claims
+        .get("fea")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let org_features = split_by_scope(features).map(|s| s.org).unwrap_or_default();
     let per = org.get("per").and_then(Value::as_str).unwrap_or_default();
     let fpm = org.get("fpm").and_then(Value::as_str).unwrap_or_default();
@@ -40,9 +49,13 @@ pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
         id: string(org, "id"),
         // v2 roles come without the prefix; one that already has it is not prefixed twice
         // (Clerk's authObjects tests expect `o.rol: "org:admin"` to satisfy `role: "org:admin"`).
-        role: string(org, "rol")
-            .filter(|r| !r.is_empty())
-            .map(|r| if r.starts_with("org:") { r } else { format!("org:{r}") }),
+        role: string(org, "rol").filter(|r| !r.is_empty()).map(|r| {
+            if r.starts_with("org:") {
+                r
+            } else {
+                format!("org:{r}")
+            }
+        }),
         slug: string(org, "slg"),
         permissions: Some(org_permissions(&org_features, per, fpm)),
     }
@@ -64,8 +77,9 @@ pub(crate) fn split_by_scope(claim: &str) -> Result<Scoped<'_>, String> {
     }
     for part in claim.split(',') {
         let part = part.trim();
-        let (scope, value) =
-            part.split_once(':').ok_or_else(|| format!("Invalid claim element (missing colon): {part}"))?;
+        let (scope, value) = part
+            .split_once(':')
+            .ok_or_else(|| format!("Invalid claim element (missing colon): {part}"))?;
         match scope {
             "o" => scoped.org.push(value),
             "u" => scoped.user.push(value),
@@ -89,7 +103,9 @@ pub(crate) fn org_permissions(org_features: &[&str], per: &str, fpm: &str) -> Ve
     let permissions: Vec<&str> = per.split(',').map(str::trim).collect();
     let mut out = Vec::new();
     for (feature, mask) in org_features.iter().zip(fpm.split(',')) {
-        let Some(bits) = low_bits(mask.trim(), permissions.len()) else { continue };
+        let Some(bits) = low_bits(mask.trim(), permissions.len()) else {
+            continue;
+        };
         for (i, permission) in permissions.iter().enumerate() {
             if bits[i / 64] >> (i % 64) & 1 == 1 {
                 out.push(format!("org:{feature}:{permission}"));

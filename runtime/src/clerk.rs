@@ -41,21 +41,37 @@ impl Clerk {
             KeySource::Pem(Arc::clone(key))
         } else {
             let endpoint = match (&config.jwks_url, &config.secret_key) {
-                (Some(url), _) => JwksEndpoint { url: url.clone(), bearer: None },
+                (Some(url), _) => JwksEndpoint {
+                    url: url.clone(),
+                    bearer: None,
+                },
                 (None, Some(secret)) => {
                     let base = config.api_url.as_str().trim_end_matches('/');
                     let url = url::Url::parse(&format!("{base}/{}/jwks", config.api_version))
                         .map_err(|e| ConfigError::new("CLERK_API_URL", e.to_string()))?;
-                    JwksEndpoint { url, bearer: Some(secret.clone()) }
+                    JwksEndpoint {
+                        url,
+                        bearer: Some(secret.clone()),
+                    }
                 }
-                (None, None) => return Err(ConfigError::new("CLERK_SECRET_KEY", "no key source is configured")),
+                (None, None) => {
+                    return Err(ConfigError::new(
+                        "CLERK_SECRET_KEY",
+                        "no key source is configured",
+                    ))
+                }
             };
             let client = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(config.jwks.timeout.min(std::time::Duration::from_secs(2)))
                 .user_agent(concat!("axum-clerk/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| ConfigError::new("CLERK_API_URL", format!("cannot build the HTTP client: {e}")))?;
+                .map_err(|e| {
+                    ConfigError::new(
+                        "CLERK_API_URL",
+                        format!("cannot build the HTTP client: {e}"),
+                    )
+                })?;
             KeySource::Jwks(JwksCache::new(endpoint, config.jwks.clone(), client))
         };
         let verifier = Verifier {
@@ -83,7 +99,8 @@ impl Clerk {
     /// verifies it, and returns Clerk's request state. Never fails and never panics: any doubt
     /// is signed-out with a reason.
     pub async fn authenticate<B>(&self, request: &Request<B>) -> RequestState {
-        self.authenticate_parts(request.method(), request.uri(), request.headers()).await
+        self.authenticate_parts(request.method(), request.uri(), request.headers())
+            .await
     }
 
     /// Verifies one session token (no cookie-flow rules) and builds its [`Auth`].
@@ -92,7 +109,11 @@ impl Clerk {
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
         let verified = self.0.verifier.verify(token).await?;
-        Ok(Auth::from_verified_claims(verified.claims, token, self.0.config.pending_is_signed_in))
+        Ok(Auth::from_verified_claims(
+            verified.claims,
+            token,
+            self.0.config.pending_is_signed_in,
+        ))
     }
 
     /// Fetches the JWKS now (for start-up warming); a no-op with a PEM key.
@@ -110,6 +131,8 @@ impl Clerk {
 
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Clerk").field("config", &self.0.config).finish_non_exhaustive()
+        f.debug_struct("Clerk")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
     }
 }

@@ -32,7 +32,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(setting: &'static str, problem: impl Into<String>) -> Self {
-        Self { setting, problem: problem.into() }
+        Self {
+            setting,
+            problem: problem.into(),
+        }
     }
 
     /// The environment variable (or setting) at fault, e.g. `CLERK_JWT_KEY`.
@@ -103,7 +106,11 @@ impl ClerkConfig {
             }
         });
         if let Some(name) = bad_utf8 {
-            let setting = ENV_VARS.iter().find(|v| **v == name).copied().unwrap_or("environment");
+            let setting = ENV_VARS
+                .iter()
+                .find(|v| **v == name)
+                .copied()
+                .unwrap_or("environment");
             return Err(ConfigError::new(setting, "the value is not valid UTF-8"));
         }
         config
@@ -129,7 +136,8 @@ impl ClerkConfig {
         let mut get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut builder = Self::builder();
         builder.secret_key = get("CLERK_SECRET_KEY");
-        builder.publishable_key = get("CLERK_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY"));
+        builder.publishable_key =
+            get("CLERK_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY"));
         builder.jwt_key = get("CLERK_JWT_KEY");
         builder.api_url = get("CLERK_API_URL");
         builder.api_version = get("CLERK_API_VERSION");
@@ -137,12 +145,19 @@ impl ClerkConfig {
         builder.sign_in_url = get("CLERK_SIGN_IN_URL");
         builder.sign_up_url = get("CLERK_SIGN_UP_URL");
         if let Some(parties) = get("CLERK_AUTHORIZED_PARTIES") {
-            builder.authorized_parties =
-                parties.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
+            builder.authorized_parties = parties
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(skew) = get("CLERK_CLOCK_SKEW_IN_MS") {
             let ms: u64 = skew.trim().parse().map_err(|_| {
-                ConfigError::new("CLERK_CLOCK_SKEW_IN_MS", format!("`{skew}` is not a whole number of milliseconds"))
+                ConfigError::new(
+                    "CLERK_CLOCK_SKEW_IN_MS",
+                    format!("`{skew}` is not a whole number of milliseconds"),
+                )
             })?;
             builder.clock_skew = Some(Duration::from_millis(ms));
         }
@@ -215,7 +230,10 @@ impl std::fmt::Debug for ClerkConfig {
     // The secret key never reaches logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClerkConfig")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("publishable_key", &self.publishable_key)
             .field("jwt_key", &self.jwt_key)
             .field("api_url", &self.api_url.as_str())
@@ -365,7 +383,10 @@ impl ClerkConfigBuilder {
         let secret_key = self.secret_key.map(|k| k.trim().to_owned());
         if let Some(sk) = &secret_key {
             if sk.is_empty() || !sk.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ConfigError::new("CLERK_SECRET_KEY", "must be non-empty printable ASCII without spaces"));
+                return Err(ConfigError::new(
+                    "CLERK_SECRET_KEY",
+                    "must be non-empty printable ASCII without spaces",
+                ));
             }
         }
         let publishable_key = self
@@ -383,10 +404,20 @@ impl ClerkConfigBuilder {
             None => Url::parse(api_url_for(publishable_key.as_ref())).expect("built-in URL parses"),
         };
         let api_version = self.api_version.unwrap_or_else(|| "v1".to_owned());
-        if api_version.is_empty() || !api_version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
-            return Err(ConfigError::new("CLERK_API_VERSION", format!("`{api_version}` is not a version like v1")));
+        if api_version.is_empty()
+            || !api_version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(ConfigError::new(
+                "CLERK_API_VERSION",
+                format!("`{api_version}` is not a version like v1"),
+            ));
         }
-        let jwks_url = self.jwks_url.map(|u| http_url("CLERK_JWKS_URL", &u)).transpose()?;
+        let jwks_url = self
+            .jwks_url
+            .map(|u| http_url("CLERK_JWKS_URL", &u))
+            .transpose()?;
         if jwt_key.is_none() && jwks_url.is_none() && secret_key.is_none() {
             return Err(ConfigError::new(
                 "CLERK_SECRET_KEY",
@@ -394,14 +425,20 @@ impl ClerkConfigBuilder {
                  (JWKS from Clerk's Backend API) or CLERK_JWKS_URL",
             ));
         }
-        for (setting, url) in [("CLERK_SIGN_IN_URL", &self.sign_in_url), ("CLERK_SIGN_UP_URL", &self.sign_up_url)] {
+        for (setting, url) in [
+            ("CLERK_SIGN_IN_URL", &self.sign_in_url),
+            ("CLERK_SIGN_UP_URL", &self.sign_up_url),
+        ] {
             if let Some(url) = url {
                 check_redirect_target(setting, url)?;
             }
         }
         // Empty entries are ignored, as Clerk ignores them (verifyJwt test "['', azp]").
-        let authorized_parties: Vec<String> =
-            self.authorized_parties.into_iter().filter(|p| !p.trim().is_empty()).collect();
+        let authorized_parties: Vec<String> = self
+            .authorized_parties
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .collect();
         for party in &authorized_parties {
             check_origin(party)?;
         }
@@ -409,7 +446,11 @@ impl ClerkConfigBuilder {
         if clock_skew > MAX_CLOCK_SKEW {
             return Err(ConfigError::new(
                 "CLERK_CLOCK_SKEW_IN_MS",
-                format!("{} ms is more than the {} ms allowed", clock_skew.as_millis(), MAX_CLOCK_SKEW.as_millis()),
+                format!(
+                    "{} ms is more than the {} ms allowed",
+                    clock_skew.as_millis(),
+                    MAX_CLOCK_SKEW.as_millis()
+                ),
             ));
         }
         Ok(ClerkConfig {
@@ -422,7 +463,11 @@ impl ClerkConfigBuilder {
             sign_in_url: self.sign_in_url,
             sign_up_url: self.sign_up_url,
             authorized_parties,
-            audience: self.audience.into_iter().filter(|a| !a.is_empty()).collect(),
+            audience: self
+                .audience
+                .into_iter()
+                .filter(|a| !a.is_empty())
+                .collect(),
             clock_skew,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             pending_is_signed_in: self.pending_is_signed_in,
@@ -432,21 +477,34 @@ impl ClerkConfigBuilder {
 }
 
 fn http_url(setting: &'static str, text: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(text.trim()).map_err(|e| ConfigError::new(setting, format!("`{text}` is not a URL: {e}")))?;
+    let url = Url::parse(text.trim())
+        .map_err(|e| ConfigError::new(setting, format!("`{text}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ConfigError::new(setting, format!("`{text}` is not an absolute http(s) URL")));
+        return Err(ConfigError::new(
+            setting,
+            format!("`{text}` is not an absolute http(s) URL"),
+        ));
     }
     Ok(url)
 }
 
 /// A redirect target from configuration: an absolute path (`/sign-in`) or an absolute http(s) URL.
 fn check_redirect_target(setting: &'static str, url: &str) -> Result<(), ConfigError> {
-    if url.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
-        return Err(ConfigError::new(setting, format!("{url:?} contains whitespace, control characters or '\\'")));
+    if url
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return Err(ConfigError::new(
+            setting,
+            format!("{url:?} contains whitespace, control characters or '\\'"),
+        ));
     }
     if url.starts_with('/') {
         if url.starts_with("//") {
-            return Err(ConfigError::new(setting, format!("`{url}` is protocol-relative; use a path or an absolute URL")));
+            return Err(ConfigError::new(
+                setting,
+                format!("`{url}` is protocol-relative; use a path or an absolute URL"),
+            ));
         }
         return Ok(());
     }
@@ -476,10 +534,20 @@ fn api_url_for(pk: Option<&PublishableKey>) -> &'static str {
     let Some(pk) = pk else { return PROD };
     let fapi = pk.frontend_api();
     let legacy_dev = fapi.starts_with("clerk.")
-        && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"].iter().any(|s| fapi.ends_with(s));
+        && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"]
+            .iter()
+            .any(|s| fapi.ends_with(s));
     if legacy_dev {
         PROD
-    } else if [".lcl.dev", "lclstage.dev", ".lclclerk.com", ".accounts.lclclerk.com"].iter().any(|s| fapi.ends_with(s)) {
+    } else if [
+        ".lcl.dev",
+        "lclstage.dev",
+        ".lclclerk.com",
+        ".accounts.lclclerk.com",
+    ]
+    .iter()
+    .any(|s| fapi.ends_with(s))
+    {
         "https://api.lclclerk.com"
     } else if fapi.ends_with(".accountsstage.dev") {
         "https://api.clerkstage.dev"

@@ -25,7 +25,10 @@ impl<'a> Cookies<'a> {
             .flat_map(|line| line.split(';'))
             .filter_map(|pair| {
                 let (name, value) = pair.split_once('=')?;
-                Some((name.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
+                Some((
+                    name.trim_matches([' ', '\t']),
+                    value.trim_matches([' ', '\t']),
+                ))
             })
             .take(MAX_COOKIE_PAIRS)
             .collect();
@@ -76,7 +79,9 @@ pub(crate) enum HeaderToken<'a> {
 /// than one `Authorization` line is refused rather than guessed at (RFC 9110 §5.3).
 pub(crate) fn header_token(headers: &HeaderMap) -> HeaderToken<'_> {
     let mut lines = headers.get_all(AUTHORIZATION).iter();
-    let Some(first) = lines.next() else { return HeaderToken::Absent };
+    let Some(first) = lines.next() else {
+        return HeaderToken::Absent;
+    };
     if lines.next().is_some() {
         return HeaderToken::Unusable("More than one Authorization header was sent.");
     }
@@ -105,7 +110,11 @@ pub(crate) fn js_parse_int(value: &str) -> i64 {
     for b in digits.bytes().take_while(u8::is_ascii_digit) {
         n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
-    if negative { -n } else { n }
+    if negative {
+        -n
+    } else {
+        n
+    }
 }
 
 #[cfg(test)]

@@ -192,7 +192,13 @@ pub struct TokenError {
 impl TokenError {
     /// A failure with a reason and a message.
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        Self { reason, message: message.into(), action: None, carrier: None, infrastructure: false }
+        Self {
+            reason,
+            message: message.into(),
+            action: None,
+            carrier: None,
+            infrastructure: false,
+        }
     }
 
     pub(crate) fn with_action(mut self, action: Action) -> Self {

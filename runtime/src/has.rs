@@ -141,8 +141,13 @@ impl Reverification {
             Self::Strict => Some((SecondFactor, 10.0)),
             Self::Moderate => Some((SecondFactor, 60.0)),
             Self::Lax => Some((SecondFactor, 1440.0)),
-            Self::Custom { after_minutes: 0, .. } => None,
-            Self::Custom { level, after_minutes } => Some((level, f64::from(after_minutes))),
+            Self::Custom {
+                after_minutes: 0, ..
+            } => None,
+            Self::Custom {
+                level,
+                after_minutes,
+            } => Some((level, f64::from(after_minutes))),
         }
     }
 }
@@ -155,7 +160,11 @@ enum Outcome {
 }
 
 fn outcome(pass: bool) -> Outcome {
-    if pass { Outcome::Pass } else { Outcome::Fail }
+    if pass {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    }
 }
 
 impl Auth {
@@ -170,8 +179,12 @@ impl Auth {
         if !self.is_signed_in() {
             return false;
         }
-        let outcomes = [self.check_org(check), self.check_billing(check), self.check_reverification(check)];
-        outcomes.iter().any(|o| *o == Outcome::Pass) && outcomes.iter().all(|o| *o != Outcome::Fail)
+        let outcomes = [
+            self.check_org(check),
+            self.check_billing(check),
+            self.check_reverification(check),
+        ];
+        outcomes.contains(&Outcome::Pass) && outcomes.iter().all(|o| *o != Outcome::Fail)
     }
 
     fn check_org(&self, check: &Check) -> Outcome {
@@ -184,13 +197,18 @@ impl Auth {
         }
         if let Some(role) = &check.role {
             match org.role.as_deref() {
-                Some(held) if !held.is_empty() && with_org_prefix(held) == with_org_prefix(role) => {}
+                Some(held)
+                    if !held.is_empty() && with_org_prefix(held) == with_org_prefix(role) => {}
                 _ => return Outcome::Fail,
             }
         }
         if let Some(permission) = &check.permission {
             let asked = with_org_prefix(permission);
-            if !org.permissions.as_ref().is_some_and(|held| held.iter().any(|p| *p == asked)) {
+            if !org
+                .permissions
+                .as_ref()
+                .is_some_and(|held| held.contains(&asked))
+            {
                 return Outcome::Fail;
             }
         }
@@ -215,9 +233,15 @@ impl Auth {
     }
 
     fn check_reverification(&self, check: &Check) -> Outcome {
-        let Some(reverification) = check.reverification else { return Outcome::Skip };
-        let Some((level, minutes)) = reverification.level_and_minutes() else { return Outcome::Fail };
-        let Some([f1, f2]) = self.factor_verification_age().and_then(valid_ages) else { return Outcome::Fail };
+        let Some(reverification) = check.reverification else {
+            return Outcome::Skip;
+        };
+        let Some((level, minutes)) = reverification.level_and_minutes() else {
+            return Outcome::Fail;
+        };
+        let Some([f1, f2]) = self.factor_verification_age().and_then(valid_ages) else {
+            return Outcome::Fail;
+        };
         if f1 == -1.0 && f2 == -1.0 {
             return Outcome::Fail;
         }
@@ -225,7 +249,13 @@ impl Auth {
         let f2_ok = f2 != -1.0 && minutes > f2;
         outcome(match level {
             ReverificationLevel::FirstFactor => f1_ok,
-            ReverificationLevel::SecondFactor => if f2 == -1.0 { f1_ok } else { f2_ok },
+            ReverificationLevel::SecondFactor => {
+                if f2 == -1.0 {
+                    f1_ok
+                } else {
+                    f2_ok
+                }
+            }
             ReverificationLevel::MultiFactor => {
                 if f2 == -1.0 {
                     f1_ok
@@ -241,12 +271,19 @@ impl Auth {
 fn valid_ages(fva: &Value) -> Option<[f64; 2]> {
     let list = fva.as_array()?;
     let [a, b] = list.as_slice() else { return None };
-    let valid = |v: &Value| v.as_f64().filter(|x| x.is_finite() && (*x == -1.0 || *x >= 0.0));
+    let valid = |v: &Value| {
+        v.as_f64()
+            .filter(|x| x.is_finite() && (*x == -1.0 || *x >= 0.0))
+    };
     Some([valid(a)?, valid(b)?])
 }
 
 fn with_org_prefix(value: &str) -> String {
-    if value.starts_with("org:") { value.to_owned() } else { format!("org:{value}") }
+    if value.starts_with("org:") {
+        value.to_owned()
+    } else {
+        format!("org:{value}")
+    }
 }
 
 /// `checkForFeatureOrPlan` (HEAD): an explicit scope must be one of `o`, `org`, `organization`,
@@ -255,7 +292,9 @@ fn has_scoped(claim: &str, asked: &str) -> bool {
     if claim.is_empty() {
         return false;
     }
-    let Ok(scoped) = split_by_scope(claim) else { return false };
+    let Ok(scoped) = split_by_scope(claim) else {
+        return false;
+    };
     let mut pieces = asked.split(':');
     let raw_scope = pieces.next().unwrap_or_default();
     match pieces.next() {

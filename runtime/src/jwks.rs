@@ -91,7 +91,11 @@ pub(crate) struct JwksCache {
 }
 
 impl JwksCache {
-    pub(crate) fn new(endpoint: JwksEndpoint, options: JwksOptions, client: reqwest::Client) -> Arc<Self> {
+    pub(crate) fn new(
+        endpoint: JwksEndpoint,
+        options: JwksOptions,
+        client: reqwest::Client,
+    ) -> Arc<Self> {
         Arc::new(Self {
             endpoint,
             options,
@@ -116,11 +120,18 @@ impl JwksCache {
     }
 
     /// The key for `kid`, fetching when the cache is cold, stale, or lacks the `kid`.
-    pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<PublicKey>, TokenError> {
-        let Some(kid) = kid else { return Err(kid_mismatch("undefined")) };
+    pub(crate) async fn key(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+    ) -> Result<Arc<PublicKey>, TokenError> {
+        let Some(kid) = kid else {
+            return Err(kid_mismatch("undefined"));
+        };
         let now = Instant::now();
         let snapshot = self.current();
-        let fresh = snapshot.fetched_at.is_some_and(|at| now.duration_since(at) < self.options.ttl);
+        let fresh = snapshot
+            .fetched_at
+            .is_some_and(|at| now.duration_since(at) < self.options.ttl);
         if fresh {
             if let Some(key) = snapshot.keys.get(kid) {
                 return Ok(Arc::clone(key));
@@ -153,7 +164,10 @@ impl JwksCache {
             match inflight.as_ref() {
                 Some(running) => running.clone(),
                 None => {
-                    let allowed = self.current().next_attempt_at.is_none_or(|at| Instant::now() >= at);
+                    let allowed = self
+                        .current()
+                        .next_attempt_at
+                        .is_none_or(|at| Instant::now() >= at);
                     if !allowed {
                         return self.current();
                     }
@@ -178,14 +192,19 @@ impl JwksCache {
         let result = self.fetch_with_retries().await;
         let now = Instant::now();
         {
-            let mut slot = self.snapshot.write().unwrap_or_else(PoisonError::into_inner);
+            let mut slot = self
+                .snapshot
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
             let next = match &result {
                 Ok(keys) => Snapshot {
                     keys: keys.clone(),
                     fetched_at: Some(now),
                     // Unknown kids may trigger a refetch once per interval; a stale cache (TTL
                     // shorter than the interval) may always refresh.
-                    next_attempt_at: Some(now + self.options.min_refresh_interval.min(self.options.ttl)),
+                    next_attempt_at: Some(
+                        now + self.options.min_refresh_interval.min(self.options.ttl),
+                    ),
                     last_error: None,
                 },
                 Err(err) => {
@@ -220,11 +239,17 @@ impl JwksCache {
     async fn fetch_once(&self) -> Result<HashMap<String, Arc<PublicKey>>, Fetch> {
         let url = &self.endpoint.url;
         let failed = |detail: String| {
-            TokenError::new(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {url}: {detail}"))
-                .with_action(Action::ContactSupport)
-                .infrastructure()
+            TokenError::new(
+                Reason::RemoteJwkFailedToLoad,
+                format!("Error loading Clerk JWKS from {url}: {detail}"),
+            )
+            .with_action(Action::ContactSupport)
+            .infrastructure()
         };
-        let mut request = self.client.get(url.clone()).header(http::header::ACCEPT, "application/json");
+        let mut request = self
+            .client
+            .get(url.clone())
+            .header(http::header::ACCEPT, "application/json");
         if let Some(secret) = &self.endpoint.bearer {
             request = request.bearer_auth(secret);
         }
@@ -251,7 +276,9 @@ impl JwksCache {
             Ok(Ok(parts)) => parts,
         };
         let Some(body) = body else {
-            return Err(Fetch::Final(failed(format!("the response is larger than {MAX_BODY} bytes"))));
+            return Err(Fetch::Final(failed(format!(
+                "the response is larger than {MAX_BODY} bytes"
+            ))));
         };
         if !status.is_success() {
             if let Some(message) = invalid_secret_key_message(&body) {
@@ -263,12 +290,19 @@ impl JwksCache {
             }
             let err = TokenError::new(
                 Reason::RemoteJwkFailedToLoad,
-                format!("Error loading Clerk JWKS from {url} with code={}", status.as_u16()),
+                format!(
+                    "Error loading Clerk JWKS from {url} with code={}",
+                    status.as_u16()
+                ),
             )
             .with_action(Action::ContactSupport)
             .infrastructure();
             let retry = status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS;
-            return Err(if retry { Fetch::Retryable(err) } else { Fetch::Final(err) });
+            return Err(if retry {
+                Fetch::Retryable(err)
+            } else {
+                Fetch::Final(err)
+            });
         }
         let keys = parse_jwks(&body).map_err(|detail| Fetch::Final(failed(detail)))?;
         if keys.is_empty() {
@@ -314,15 +348,22 @@ pub(crate) fn kid_mismatch(kid: &str) -> TokenError {
 /// Parses a JWK Set, keeping the keys that pass the policy. A `kid` published twice is dropped
 /// entirely: which of the two is meant cannot be known.
 fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<PublicKey>>, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| "the response is not JSON".to_owned())?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| "the response is not JSON".to_owned())?;
     let Some(entries) = value.get("keys").and_then(Value::as_array) else {
         // Clerk treats `{}` as "no signing keys".
-        return if value.is_object() { Ok(HashMap::new()) } else { Err("the response is not a JWK Set".to_owned()) };
+        return if value.is_object() {
+            Ok(HashMap::new())
+        } else {
+            Err("the response is not a JWK Set".to_owned())
+        };
     };
     let mut keys: HashMap<String, Arc<PublicKey>> = HashMap::new();
     let mut duplicates = Vec::new();
     for entry in entries.iter().take(MAX_KEYS) {
-        let Some(jwk) = entry.as_object() else { continue };
+        let Some(jwk) = entry.as_object() else {
+            continue;
+        };
         match PublicKey::from_jwk(jwk) {
             Ok(key) => {
                 let kid = key.kid().unwrap_or_default().to_owned();
@@ -346,7 +387,14 @@ fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<PublicKey>>, String> {
 /// Clerk's Backend API answers a bad secret key with `errors[].code == "clerk_key_invalid"`.
 fn invalid_secret_key_message(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
-    let error = value.get("errors")?.as_array()?.iter().find(|e| e.get("code").and_then(Value::as_str) == Some("clerk_key_invalid"))?;
-    let message = error.get("long_message").or_else(|| error.get("message")).and_then(Value::as_str);
+    let error = value
+        .get("errors")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("code").and_then(Value::as_str) == Some("clerk_key_invalid"))?;
+    let message = error
+        .get("long_message")
+        .or_else(|| error.get("message"))
+        .and_then(Value::as_str);
     Some(message.unwrap_or("The secret key is invalid.").to_owned())
 }

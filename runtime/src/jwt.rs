@@ -67,7 +67,12 @@ pub(crate) fn decode(token: &str) -> Result<DecodedJwt<'_>, TokenError> {
     let header = json_object(h).ok_or_else(undecodable)?;
     let payload = json_object(p).ok_or_else(undecodable)?;
     let signature = LOOSE_BASE64URL.decode(s).map_err(|_| undecodable())?;
-    Ok(DecodedJwt { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
+    Ok(DecodedJwt {
+        header,
+        payload,
+        signature,
+        signing_input: &token[..h.len() + 1 + p.len()],
+    })
 }
 
 fn json_object(segment: &str) -> Option<Map<String, Value>> {

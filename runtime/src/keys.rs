@@ -93,20 +93,29 @@ impl PublicKey {
         }
         let (label, body) = match text.strip_prefix("-----BEGIN ") {
             Some(rest) => {
-                let (label, rest) = rest.split_once("-----").ok_or(KeyError::NotPem("broken BEGIN line"))?;
+                let (label, rest) = rest
+                    .split_once("-----")
+                    .ok_or(KeyError::NotPem("broken BEGIN line"))?;
                 let end = format!("-----END {label}-----");
-                let body = rest.trim().strip_suffix(end.as_str()).ok_or(KeyError::NotPem("no matching END line"))?;
+                let body = rest
+                    .trim()
+                    .strip_suffix(end.as_str())
+                    .ok_or(KeyError::NotPem("no matching END line"))?;
                 (label.to_owned(), body)
             }
             None => ("PUBLIC KEY".to_owned(), text),
         };
         let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = STANDARD.decode(b64.trim_end_matches('=')).or_else(|_| STANDARD.decode(&b64))
+        let der = STANDARD
+            .decode(b64.trim_end_matches('='))
+            .or_else(|_| STANDARD.decode(&b64))
             .map_err(|_| KeyError::NotPem("the body is not base64"))?;
         match label.as_str() {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => Self::from_pkcs1_der(&der),
-            _ => Err(KeyError::NotPem("expected BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY")),
+            _ => Err(KeyError::NotPem(
+                "expected BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY",
+            )),
         }
     }
 
@@ -115,21 +124,36 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError`] when the DER is not an RSA SPKI or the key is under the policy.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| KeyError::Malformed(e.to_string()))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
             return Err(KeyError::NotRsa);
         }
-        let bits = info.subject_public_key.as_bytes().ok_or_else(|| KeyError::Malformed("unaligned bit string".into()))?;
+        let bits = info
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| KeyError::Malformed("unaligned bit string".into()))?;
         Self::from_pkcs1_der(bits)
     }
 
     fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
-        let key = pkcs1::RsaPublicKey::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
-        Self::from_components(key.modulus.as_bytes(), key.public_exponent.as_bytes(), Algorithm::RS256, None)
+        let key =
+            pkcs1::RsaPublicKey::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
+        Self::from_components(
+            key.modulus.as_bytes(),
+            key.public_exponent.as_bytes(),
+            Algorithm::RS256,
+            None,
+        )
     }
 
     /// Builds a key from big-endian modulus and exponent bytes, enforcing the policy.
-    fn from_components(n: &[u8], e: &[u8], algorithm: Algorithm, kid: Option<String>) -> Result<Self, KeyError> {
+    fn from_components(
+        n: &[u8],
+        e: &[u8],
+        algorithm: Algorithm,
+        kid: Option<String>,
+    ) -> Result<Self, KeyError> {
         let n = strip_leading_zeros(n);
         let e = strip_leading_zeros(e);
         let bits = bit_length(n);
@@ -161,12 +185,17 @@ impl PublicKey {
             return Err(KeyError::Jwk("`use` is not \"sig\"".into()));
         }
         if let Some(ops) = jwk.get("key_ops") {
-            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
+            let verify = ops
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
             if !verify {
                 return Err(KeyError::Jwk("`key_ops` does not allow \"verify\"".into()));
             }
         }
-        if ["d", "p", "q", "dp", "dq", "qi", "oth", "k"].iter().any(|m| jwk.contains_key(*m)) {
+        if ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+            .iter()
+            .any(|m| jwk.contains_key(*m))
+        {
             return Err(KeyError::PrivateKey);
         }
         let algorithm = match jwk.get("alg") {
@@ -175,16 +204,26 @@ impl PublicKey {
                 Some("RS256") => Algorithm::RS256,
                 Some("RS384") => Algorithm::RS384,
                 Some("RS512") => Algorithm::RS512,
-                _ => return Err(KeyError::Jwk(format!("`alg` {alg} is not RS256, RS384 or RS512"))),
+                _ => {
+                    return Err(KeyError::Jwk(format!(
+                        "`alg` {alg} is not RS256, RS384 or RS512"
+                    )))
+                }
             },
         };
-        let kid = text("kid").ok_or_else(|| KeyError::Jwk("`kid` is missing or not a string".into()))?;
+        let kid =
+            text("kid").ok_or_else(|| KeyError::Jwk("`kid` is missing or not a string".into()))?;
         let member = |name: &str| {
             text(name)
                 .and_then(|v| LOOSE_BASE64URL.decode(v).ok())
                 .ok_or_else(|| KeyError::Jwk(format!("`{name}` is missing or not base64url")))
         };
-        Self::from_components(&member("n")?, &member("e")?, algorithm, Some(kid.to_owned()))
+        Self::from_components(
+            &member("n")?,
+            &member("e")?,
+            algorithm,
+            Some(kid.to_owned()),
+        )
     }
 
     /// The `kid` this key was published under (JWKS keys only).

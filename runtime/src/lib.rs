@@ -70,13 +70,17 @@ mod verify;
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{ClerkConfig, ClerkConfigBuilder, ConfigError, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW};
+pub use config::{
+    ClerkConfig, ClerkConfigBuilder, ConfigError, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW,
+};
 pub use error::{Action, Reason, TokenCarrier, TokenError};
 pub use has::{Check, Reverification, ReverificationLevel};
 pub use jwks::JwksOptions;
 pub use keys::{KeyError, PublicKey, MIN_RSA_BITS};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
-pub use request::{AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+pub use request::{
+    AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER,
+};
 
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).

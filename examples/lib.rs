@@ -1,0 +1,1 @@
+//! Runnable examples for `axum-clerk`; see README.md and the `[[example]]` targets.

@@ -1,1 +1,0 @@
-//! Runnable examples live in `examples/`; see README.md.
