@@ -24,10 +24,7 @@ async fn main() -> ExitCode {
     };
     match clerk.verify_token(&token).await {
         Ok(auth) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&auth).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string_pretty(&auth).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -21,11 +21,8 @@ fn valid_publishable_keys_parse_to_clerks_values() {
         if let Some(fapi) = v["frontendApi"].as_str() {
             assert_eq!(pk.frontend_api(), fapi);
             assert_eq!(pk.accounts_base_url(), v["accounts"].as_str().unwrap());
-            let expected = if v["instanceType"] == "production" {
-                InstanceType::Production
-            } else {
-                InstanceType::Development
-            };
+            let expected =
+                if v["instanceType"] == "production" { InstanceType::Production } else { InstanceType::Development };
             assert_eq!(pk.instance_type(), expected);
         }
     }
@@ -48,10 +45,7 @@ fn build_publishable_key_matches_clerk() {
 }
 
 fn from(vars: &[(&str, &str)]) -> Result<ClerkConfig, axum_clerk::ConfigError> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     ClerkConfig::from_vars(|name| map.get(name).cloned())
 }
 
@@ -63,31 +57,23 @@ fn env_variables_use_clerks_names() {
         ("CLERK_API_URL", "https://api.example.test"),
         ("CLERK_SIGN_IN_URL", "/login"),
         ("CLERK_SIGN_UP_URL", "https://accounts.example.com/sign-up"),
-        (
-            "CLERK_AUTHORIZED_PARTIES",
-            " https://a.example , https://b.example:8443,",
-        ),
+        ("CLERK_AUTHORIZED_PARTIES", " https://a.example , https://b.example:8443,"),
         ("CLERK_CLOCK_SKEW_IN_MS", "0"),
     ])
     .unwrap();
     assert_eq!(config.api_url().as_str(), "https://api.example.test/");
     assert_eq!(config.sign_in_url(), "/login");
     assert_eq!(config.sign_up_url(), "https://accounts.example.com/sign-up");
-    assert_eq!(
-        config.authorized_parties(),
-        ["https://a.example", "https://b.example:8443"]
-    );
+    assert_eq!(config.authorized_parties(), ["https://a.example", "https://b.example:8443"]);
     assert_eq!(config.clock_skew(), Duration::ZERO, "0 is honoured");
     assert_eq!(config.instance_type(), Some(InstanceType::Production));
 }
 
 #[test]
 fn defaults_are_clerks() {
-    let config = from(&[
-        ("CLERK_SECRET_KEY", "sk_test_abc"),
-        ("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
-    ])
-    .unwrap();
+    let config =
+        from(&[("CLERK_SECRET_KEY", "sk_test_abc"), ("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")])
+            .unwrap();
     assert_eq!(config.clock_skew(), Duration::from_secs(5));
     assert_eq!(config.api_url().as_str(), "https://api.clerk.com/");
     assert_eq!(config.sign_in_url(), "https://accounts.example.com/sign-in");
@@ -99,16 +85,10 @@ fn defaults_are_clerks() {
 fn next_public_publishable_key_is_read_as_a_fallback() {
     let config = from(&[
         ("CLERK_SECRET_KEY", "sk_test_abc"),
-        (
-            "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
-            "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
-        ),
+        ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
     ])
     .unwrap();
-    assert_eq!(
-        config.publishable_key().unwrap().frontend_api(),
-        "clerk.example.com"
-    );
+    assert_eq!(config.publishable_key().unwrap().frontend_api(), "clerk.example.com");
 }
 
 #[test]
@@ -143,35 +123,22 @@ fn each_malformed_variable_is_named_in_the_error() {
 
 #[test]
 fn authorized_party_error_says_how_to_write_it() {
-    let err = from(&[
-        ("CLERK_SECRET_KEY", "sk"),
-        ("CLERK_AUTHORIZED_PARTIES", "https://app.example.com/"),
-    ])
-    .unwrap_err();
-    assert!(
-        err.problem()
-            .contains("write it as https://app.example.com"),
-        "{err}"
-    );
+    let err =
+        from(&[("CLERK_SECRET_KEY", "sk"), ("CLERK_AUTHORIZED_PARTIES", "https://app.example.com/")]).unwrap_err();
+    assert!(err.problem().contains("write it as https://app.example.com"), "{err}");
 }
 
 #[test]
 fn missing_key_source_is_an_error_naming_the_variables() {
     let err = from(&[("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")]).unwrap_err();
-    assert!(
-        err.problem().contains("CLERK_JWT_KEY") && err.problem().contains("CLERK_SECRET_KEY"),
-        "{err}"
-    );
+    assert!(err.problem().contains("CLERK_JWT_KEY") && err.problem().contains("CLERK_SECRET_KEY"), "{err}");
 }
 
 #[test]
 fn blank_variables_count_as_unset() {
-    let config = from(&[
-        ("CLERK_SECRET_KEY", "sk_test_abc"),
-        ("CLERK_PUBLISHABLE_KEY", "  "),
-        ("CLERK_SIGN_IN_URL", ""),
-    ])
-    .unwrap();
+    let config =
+        from(&[("CLERK_SECRET_KEY", "sk_test_abc"), ("CLERK_PUBLISHABLE_KEY", "  "), ("CLERK_SIGN_IN_URL", "")])
+            .unwrap();
     assert!(config.publishable_key().is_none());
     assert_eq!(config.sign_in_url(), "/sign-in");
 }

@@ -32,14 +32,8 @@ fn check_from(row: &Value) -> Check {
                     _ => ReverificationLevel::MultiFactor,
                 };
                 // Missing or non-positive minutes are invalid; 0 is how the typed API says so.
-                let after_minutes = custom
-                    .get("afterMinutes")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0) as u32;
-                check.and_reverification(Reverification::Custom {
-                    level,
-                    after_minutes,
-                })
+                let after_minutes = custom.get("afterMinutes").and_then(Value::as_u64).unwrap_or(0) as u32;
+                check.and_reverification(Reverification::Custom { level, after_minutes })
             }
             other => panic!("unsupported check {other:?}"),
         };
@@ -53,10 +47,7 @@ async fn signed_in(claims: &Value) -> Auth {
     for (k, v) in claims.as_object().unwrap() {
         payload.insert(k.clone(), v.clone());
     }
-    clerk(pem_config())
-        .verify_token(&mint(Value::Object(payload)))
-        .await
-        .unwrap()
+    clerk(pem_config()).verify_token(&mint(Value::Object(payload))).await.unwrap()
 }
 
 #[tokio::test]
@@ -67,13 +58,7 @@ async fn has_decision_tables_match_clerk() {
         let auth = signed_in(&group["claims"]).await;
         for row in group["rows"].as_array().unwrap() {
             let expected = row["expected"].as_bool().unwrap();
-            assert_eq!(
-                auth.has(&check_from(&row["check"])),
-                expected,
-                "{}: {}",
-                group["name"],
-                row["check"]
-            );
+            assert_eq!(auth.has(&check_from(&row["check"])), expected, "{}: {}", group["name"], row["check"]);
             asked += 1;
         }
     }
@@ -96,17 +81,16 @@ async fn signed_out_has_nothing() {
 
 #[tokio::test]
 async fn nothing_asked_is_false_even_for_an_admin() {
-    let auth = signed_in(
-        &json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"]}),
-    )
-    .await;
+    let auth = signed_in(&json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"]})).await;
     assert!(!auth.has(&Check::default()));
 }
 
 #[tokio::test]
 async fn every_asked_dimension_must_pass() {
     // Clerk's mixed-argument bypass (#8372) fixed: role AND permission AND reverification.
-    let auth = signed_in(&json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"], "fva": [0, -1]})).await;
+    let auth =
+        signed_in(&json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:b"], "fva": [0, -1]}))
+            .await;
     assert!(auth.has(&Check::role("org:admin").and_permission("org:a:b")));
     assert!(!auth.has(&Check::role("org:admin").and_permission("org:a:c")));
     assert!(!auth.has(&Check::role("org:member").and_permission("org:a:b")));
@@ -116,7 +100,10 @@ async fn every_asked_dimension_must_pass() {
 
 #[tokio::test]
 async fn system_permissions_are_never_in_session_tokens_so_has_is_false() {
-    let auth = signed_in(&json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:team_settings:manage"]})).await;
+    let auth = signed_in(
+        &json!({"org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:team_settings:manage"]}),
+    )
+    .await;
     assert!(!auth.has(&Check::permission("org:sys_memberships:manage")));
     assert!(auth.has(&Check::role("admin")), "check the role instead");
 }

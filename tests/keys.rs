@@ -23,10 +23,7 @@ fn bare_base64_spki_and_pem_give_the_same_jwk_modulus_as_clerk() {
 #[test]
 fn head_public_pem_matches_the_jwks_modulus() {
     let key = PublicKey::from_pem(&fx("pemEncodedPublicKey")).unwrap();
-    assert_eq!(
-        key.modulus_base64url(),
-        fixtures()["mockRsaJwk"]["n"].as_str().unwrap()
-    );
+    assert_eq!(key.modulus_base64url(), fixtures()["mockRsaJwk"]["n"].as_str().unwrap());
 }
 
 #[test]
@@ -43,10 +40,7 @@ fn env_file_style_escaped_newlines_and_surrounding_space_are_accepted() {
 
 #[test]
 fn private_key_pem_is_refused_with_a_clear_error() {
-    for pem in [
-        fx("pemEncodedSignKey"),
-        test_key("rsa2048b", "private_pkcs1_pem"),
-    ] {
+    for pem in [fx("pemEncodedSignKey"), test_key("rsa2048b", "private_pkcs1_pem")] {
         let err = PublicKey::from_pem(&pem).unwrap_err();
         assert_eq!(err, KeyError::PrivateKey);
         assert!(err.to_string().contains("BEGIN PUBLIC KEY"), "{err}");
@@ -69,18 +63,12 @@ fn garbage_is_refused() {
 
 #[test]
 fn ec_key_is_refused_as_not_rsa() {
-    assert_eq!(
-        PublicKey::from_pem(&test_key("ec_p256", "public_pem")).unwrap_err(),
-        KeyError::NotRsa
-    );
+    assert_eq!(PublicKey::from_pem(&test_key("ec_p256", "public_pem")).unwrap_err(), KeyError::NotRsa);
 }
 
 #[test]
 fn rsa_1024_is_refused_as_too_small() {
-    assert_eq!(
-        PublicKey::from_pem(&test_key("rsa1024", "public_pem")).unwrap_err(),
-        KeyError::TooSmall(1024)
-    );
+    assert_eq!(PublicKey::from_pem(&test_key("rsa1024", "public_pem")).unwrap_err(), KeyError::TooSmall(1024));
 }
 
 #[tokio::test]
@@ -91,26 +79,14 @@ async fn rsa_3072_pem_key_verifies_its_tokens() {
         &json!({"alg": "RS256", "kid": "k", "typ": "JWT"}),
         &fixtures()["mockJwtPayload"],
     );
-    let clerk = clerk(
-        ClerkConfig::builder()
-            .jwt_key(test_key("rsa3072", "public_pem"))
-            .clock(pinned_clock()),
-    );
-    assert_eq!(
-        PublicKey::from_pem(&test_key("rsa3072", "public_pem"))
-            .unwrap()
-            .bits(),
-        3072
-    );
+    let clerk = clerk(ClerkConfig::builder().jwt_key(test_key("rsa3072", "public_pem")).clock(pinned_clock()));
+    assert_eq!(PublicKey::from_pem(&test_key("rsa3072", "public_pem")).unwrap().bits(), 3072);
     assert!(clerk.verify_token(&token).await.is_ok());
 }
 
 #[test]
 fn bad_jwt_key_is_a_config_error_naming_clerk_jwt_key() {
-    let err = ClerkConfig::builder()
-        .jwt_key(fx("pemEncodedSignKey"))
-        .build()
-        .unwrap_err();
+    let err = ClerkConfig::builder().jwt_key(fx("pemEncodedSignKey")).build().unwrap_err();
     assert_eq!(err.setting(), "CLERK_JWT_KEY");
     let err = ClerkConfig::builder().jwt_key("").build().unwrap_err();
     assert_eq!(err.setting(), "CLERK_JWT_KEY");
@@ -133,10 +109,7 @@ async fn remote_jwks_is_fetched_from_the_backend_api_with_the_secret_key() {
     let clerk = clerk(server.config());
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     assert_eq!(server.hits(), 1);
-    assert_eq!(
-        server.last_authorization().as_deref(),
-        Some("Bearer sk_test_deadbeef")
-    );
+    assert_eq!(server.last_authorization().as_deref(), Some("Bearer sk_test_deadbeef"));
 }
 
 #[tokio::test]
@@ -154,22 +127,12 @@ async fn server_errors_are_retried_then_jwk_remote_failed_to_load() {
     // §6.10 "remote: 503, 500, 500, 500, 542 -> after 5 calls throws"
     let server = JwksServer::clerk_fixture().await;
     server.set_raw(http::StatusCode::SERVICE_UNAVAILABLE, "{}");
-    let options = JwksOptions {
-        max_attempts: 5,
-        ..JwksOptions::default()
-    };
+    let options = JwksOptions { max_attempts: 5, ..JwksOptions::default() };
     let clerk = clerk(server.config().jwks_options(options));
     let err = clerk.verify_token(&fx("mockJwt")).await.unwrap_err();
     assert_eq!(err.reason().as_str(), "jwk-remote-failed-to-load");
-    assert_eq!(
-        err.action().map(|a| a.as_str()),
-        Some("Contact support@clerk.com")
-    );
-    assert!(
-        err.message().ends_with("with code=503"),
-        "{}",
-        err.message()
-    );
+    assert_eq!(err.action().map(|a| a.as_str()), Some("Contact support@clerk.com"));
+    assert!(err.message().ends_with("with code=503"), "{}", err.message());
     assert!(err.is_infrastructure());
     assert_eq!(server.hits(), 5);
 }
@@ -181,10 +144,7 @@ async fn invalid_secret_key_answer_is_secret_key_invalid_without_retries() {
         http::StatusCode::UNAUTHORIZED,
         r#"{"errors":[{"code":"clerk_key_invalid","message":"Secret key invalid","long_message":"The provided Clerk Secret Key is invalid."}]}"#,
     );
-    let err = clerk(server.config())
-        .verify_token(&fx("mockJwt"))
-        .await
-        .unwrap_err();
+    let err = clerk(server.config()).verify_token(&fx("mockJwt")).await.unwrap_err();
     assert_eq!(err.reason().as_str(), "secret-key-invalid");
     assert_eq!(err.message(), "The provided Clerk Secret Key is invalid.");
     assert_eq!(server.hits(), 1);
@@ -194,10 +154,7 @@ async fn invalid_secret_key_answer_is_secret_key_invalid_without_retries() {
 async fn empty_jwks_is_jwk_remote_failed_to_load_with_clerks_message() {
     // §6.9 #1: the JWKS returns {} -> the exact full message.
     let server = JwksServer::start(json!({})).await;
-    let err = clerk(server.config())
-        .verify_token(&fx("mockJwt"))
-        .await
-        .unwrap_err();
+    let err = clerk(server.config()).verify_token(&fx("mockJwt")).await.unwrap_err();
     assert_eq!(err.reason().as_str(), "jwk-remote-failed-to-load");
     assert_eq!(
         err.clone().full_message(),
@@ -234,10 +191,7 @@ async fn each_secret_key_has_its_own_cache() {
     assert!(a.verify_token(&fx("mockJwt")).await.is_ok());
     assert!(b.verify_token(&fx("mockJwt")).await.is_ok());
     assert_eq!(server.hits(), 2);
-    assert_eq!(
-        server.last_authorization().as_deref(),
-        Some("Bearer sk_test_b")
-    );
+    assert_eq!(server.last_authorization().as_deref(), Some("Bearer sk_test_b"));
 }
 
 #[tokio::test]
@@ -245,27 +199,16 @@ async fn a_token_from_another_instance_is_not_accepted_through_a_shared_kid() {
     // Two issuers publish the same kid with different keys: no cross-acceptance.
     let ours = JwksServer::clerk_fixture().await;
     let theirs = JwksServer::start(json!({"keys": [test_jwk("rsa2048b", KID)]})).await;
-    let their_token = sign_with(
-        &test_key("rsa2048b", "private_pem"),
-        &fixtures()["mockJwtHeader"],
-        &fixtures()["mockJwtPayload"],
-    );
-    assert!(clerk(theirs.config())
-        .verify_token(&their_token)
-        .await
-        .is_ok());
-    assert_eq!(
-        refusal(&clerk(ours.config()), &their_token).await.0,
-        "token-invalid-signature"
-    );
+    let their_token =
+        sign_with(&test_key("rsa2048b", "private_pem"), &fixtures()["mockJwtHeader"], &fixtures()["mockJwtPayload"]);
+    assert!(clerk(theirs.config()).verify_token(&their_token).await.is_ok());
+    assert_eq!(refusal(&clerk(ours.config()), &their_token).await.0, "token-invalid-signature");
 }
 
 #[tokio::test]
 async fn generic_jwks_url_is_fetched_without_credentials() {
     let server = JwksServer::clerk_fixture().await;
-    let builder = ClerkConfig::builder()
-        .jwks_url(format!("{}/v1/jwks", server.url))
-        .clock(pinned_clock());
+    let builder = ClerkConfig::builder().jwks_url(format!("{}/v1/jwks", server.url)).clock(pinned_clock());
     assert!(clerk(builder).verify_token(&fx("mockJwt")).await.is_ok());
     assert_eq!(server.last_authorization(), None);
 }
@@ -283,12 +226,6 @@ async fn prefetch_warms_the_cache_and_reports_outages() {
     assert_eq!(server.hits(), 1);
     let down = JwksServer::clerk_fixture().await;
     down.set_raw(http::StatusCode::BAD_GATEWAY, "");
-    let cold = common::clerk(down.config().jwks_options(JwksOptions {
-        max_attempts: 1,
-        ..JwksOptions::default()
-    }));
-    assert_eq!(
-        cold.prefetch_keys().await.unwrap_err().reason().as_str(),
-        "jwk-remote-failed-to-load"
-    );
+    let cold = common::clerk(down.config().jwks_options(JwksOptions { max_attempts: 1, ..JwksOptions::default() }));
+    assert_eq!(cold.prefetch_keys().await.unwrap_err().reason().as_str(), "jwk-remote-failed-to-load");
 }

@@ -30,22 +30,13 @@ async fn request(clerk: &Clerk, method: &str, uri: &str, headers: &[(&str, &str)
 }
 
 async fn get(clerk: &Clerk, headers: &[(&str, &str)]) -> RequestState {
-    request(
-        clerk,
-        "GET",
-        "http://clerk.com/path",
-        &[&[("sec-fetch-dest", "document")], headers].concat(),
-    )
-    .await
+    request(clerk, "GET", "http://clerk.com/path", &[&[("sec-fetch-dest", "document")], headers].concat()).await
 }
 
 fn signed_out(state: &RequestState) -> (String, String) {
     assert_eq!(state.status(), AuthStatus::SignedOut);
     assert!(!state.auth().is_signed_in());
-    (
-        state.reason().unwrap().to_string(),
-        state.message().to_owned(),
-    )
+    (state.reason().unwrap().to_string(), state.message().to_owned())
 }
 
 fn bearer(token: &str) -> String {
@@ -56,11 +47,7 @@ fn bearer(token: &str) -> String {
 async fn case_01_empty_jwks_is_signed_out_jwk_remote_failed_to_load() {
     let (server, builder) = setup(PK_TEST).await;
     server.set_body(json!({}));
-    let state = get(
-        &clerk(builder),
-        &[("authorization", &bearer(&fx("mockJwt")))],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", &bearer(&fx("mockJwt")))]).await;
     assert_eq!(
         signed_out(&state),
         ("jwk-remote-failed-to-load".into(), "The JWKS endpoint did not contain any signing keys. Contact support@clerk.com. Contact support@clerk.com (reason=jwk-remote-failed-to-load, token-carrier=header)".into())
@@ -71,18 +58,11 @@ async fn case_01_empty_jwks_is_signed_out_jwk_remote_failed_to_load() {
 #[tokio::test]
 async fn case_02_header_token_is_signed_in_with_no_debug_headers() {
     let (_server, builder) = setup(PK_TEST).await;
-    let state = get(
-        &clerk(builder),
-        &[("authorization", &bearer(&fx("mockJwt")))],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", &bearer(&fx("mockJwt")))]).await;
     assert_eq!(state.status(), AuthStatus::SignedIn);
     assert_eq!(state.reason(), None);
     assert_eq!(state.auth().user_id(), Some(USER));
-    assert_eq!(
-        state.auth().session_id(),
-        Some("sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9")
-    );
+    assert_eq!(state.auth().session_id(), Some("sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9"));
     assert_eq!(state.auth().org_id(), None);
     assert!(state.debug_headers().is_empty());
     assert!(!state.is_infrastructure_failure());
@@ -111,31 +91,20 @@ async fn case_04_expired_header_token_is_signed_out_with_the_handshake_reason() 
     )
     .await;
     let (reason, message) = signed_out(&state);
-    assert_eq!(
-        reason,
-        "session-token-expired-refresh-non-eligible-no-refresh-cookie"
-    );
+    assert_eq!(reason, "session-token-expired-refresh-non-eligible-no-refresh-cookie");
     assert!(message.starts_with("JWT is expired"), "{message}");
-    assert!(
-        message.ends_with("(reason=token-expired, token-carrier=header)"),
-        "{message}"
-    );
+    assert!(message.ends_with("(reason=token-expired, token-carrier=header)"), "{message}");
 }
 
 #[tokio::test]
 async fn case_05_invalid_signature_header_token_is_signed_out() {
     let (_server, builder) = setup(PK_TEST).await;
-    let state = get(
-        &clerk(builder),
-        &[("authorization", &bearer(&fx("mockInvalidSignatureJwt")))],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", &bearer(&fx("mockInvalidSignatureJwt")))]).await;
     assert_eq!(
         signed_out(&state),
         (
             "token-invalid-signature".into(),
-            "JWT signature is invalid. (reason=token-invalid-signature, token-carrier=header)"
-                .into()
+            "JWT signature is invalid. (reason=token-invalid-signature, token-carrier=header)".into()
         )
     );
 }
@@ -143,11 +112,7 @@ async fn case_05_invalid_signature_header_token_is_signed_out() {
 #[tokio::test]
 async fn case_06_non_jwt_header_token_is_token_invalid() {
     let (_server, builder) = setup(PK_TEST).await;
-    let state = get(
-        &clerk(builder),
-        &[("authorization", "Bearer test_header_token")],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", "Bearer test_header_token")]).await;
     assert_eq!(signed_out(&state), ("token-invalid".into(), "Invalid JWT form. A JWT consists of three parts separated by dots. (reason=token-invalid, token-carrier=header)".into()));
 }
 
@@ -161,36 +126,21 @@ async fn case_08_zero_client_uat_on_production_is_session_token_and_uat_missing(
         &[("cookie", "__client_uat=0"), ("sec-fetch-dest", "empty")],
     )
     .await;
-    assert_eq!(
-        signed_out(&state),
-        ("session-token-and-uat-missing".into(), String::new())
-    );
+    assert_eq!(signed_out(&state), ("session-token-and-uat-missing".into(), String::new()));
 }
 
 #[tokio::test]
 async fn case_09_dev_browser_sync_query_is_signed_out_dev_browser_sync() {
     let (_server, builder) = setup(PK_TEST).await;
-    let uri = format!(
-        "http://satellite.example/path?__clerk_synced=true&__clerk_db_jwt={}",
-        fx("mockJwt")
-    );
-    let state = request(
-        &clerk(builder),
-        "GET",
-        &uri,
-        &[("sec-fetch-dest", "document")],
-    )
-    .await;
+    let uri = format!("http://satellite.example/path?__clerk_synced=true&__clerk_db_jwt={}", fx("mockJwt"));
+    let state = request(&clerk(builder), "GET", &uri, &[("sec-fetch-dest", "document")]).await;
     assert_eq!(signed_out(&state).0, "dev-browser-sync");
 }
 
 #[tokio::test]
 async fn case_10_primary_responding_to_syncing_is_signed_out() {
     let (_server, builder) = setup(PK_TEST).await;
-    let cookie = format!(
-        "__client_uat=12345; __session={}; __clerk_db_jwt=deadbeef",
-        fx("mockJwt")
-    );
+    let cookie = format!("__client_uat=12345; __session={}; __clerk_db_jwt=deadbeef", fx("mockJwt"));
     let uri = "http://clerk.com/path?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000";
     let state = request(&clerk(builder), "GET", uri, &[("cookie", &cookie)]).await;
     assert_eq!(signed_out(&state).0, "primary-responds-to-syncing");
@@ -200,22 +150,10 @@ async fn case_10_primary_responding_to_syncing_is_signed_out() {
 async fn case_11_no_cookies_on_production_is_session_token_and_uat_missing() {
     let (_server, builder) = setup(PK_LIVE).await;
     let state = get(&clerk(builder.secret_key("live_deadbeef")), &[]).await;
-    assert_eq!(
-        signed_out(&state),
-        ("session-token-and-uat-missing".into(), String::new())
-    );
-    assert_eq!(
-        state.debug_headers().get("x-clerk-auth-status").unwrap(),
-        "signed-out"
-    );
-    assert_eq!(
-        state.debug_headers().get("x-clerk-auth-reason").unwrap(),
-        "session-token-and-uat-missing"
-    );
-    assert!(
-        state.debug_headers().get("x-clerk-auth-message").is_none(),
-        "empty messages are not sent"
-    );
+    assert_eq!(signed_out(&state), ("session-token-and-uat-missing".into(), String::new()));
+    assert_eq!(state.debug_headers().get("x-clerk-auth-status").unwrap(), "signed-out");
+    assert_eq!(state.debug_headers().get("x-clerk-auth-reason").unwrap(), "session-token-and-uat-missing");
+    assert!(state.debug_headers().get("x-clerk-auth-message").is_none(), "empty messages are not sent");
 }
 
 #[tokio::test]
@@ -223,14 +161,7 @@ async fn case_12_and_14_development_without_dev_browser_token_is_dev_browser_mis
     let (_server, builder) = setup(PK_TEST).await;
     let clerk = clerk(builder.secret_key("test_deadbeef"));
     assert_eq!(
-        signed_out(
-            &get(
-                &clerk,
-                &[("cookie", &format!("__session={}", fx("mockJwt")))]
-            )
-            .await
-        )
-        .0,
+        signed_out(&get(&clerk, &[("cookie", &format!("__session={}", fx("mockJwt")))]).await).0,
         "dev-browser-missing"
     );
     assert_eq!(signed_out(&get(&clerk, &[]).await).0, "dev-browser-missing");
@@ -240,10 +171,7 @@ async fn case_12_and_14_development_without_dev_browser_token_is_dev_browser_mis
 async fn case_13_session_without_client_uat_is_signed_out() {
     let (_server, builder) = setup(PK_TEST).await;
     let cookie = format!("__clerk_db_jwt=deadbeef; __session={}", fx("mockJwt"));
-    assert_eq!(
-        signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0,
-        "session-token-but-no-client-uat"
-    );
+    assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "session-token-but-no-client-uat");
 }
 
 #[tokio::test]
@@ -267,11 +195,7 @@ async fn case_17_zero_client_uat_without_session_is_session_token_and_uat_missin
 #[tokio::test]
 async fn case_18_session_issued_before_client_uat_is_signed_out() {
     let (_server, builder) = setup(PK_TEST).await;
-    let cookie = format!(
-        "__clerk_db_jwt=deadbeef; __client_uat={}; __session={}",
-        PINNED_SECS + 10,
-        fx("mockJwt")
-    );
+    let cookie = format!("__clerk_db_jwt=deadbeef; __client_uat={}; __session={}", PINNED_SECS + 10, fx("mockJwt"));
     assert_eq!(
         signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0,
         "session-token-iat-before-client-uat"
@@ -295,11 +219,7 @@ async fn case_19_cookie_token_without_sub_is_token_verification_failed() {
 #[tokio::test]
 async fn case_20_cookie_session_is_signed_in() {
     let (_server, builder) = setup(PK_TEST).await;
-    let cookie = format!(
-        "__clerk_db_jwt=deadbeef; __client_uat={}; __session={}",
-        PINNED_SECS - 10,
-        fx("mockJwt")
-    );
+    let cookie = format!("__clerk_db_jwt=deadbeef; __client_uat={}; __session={}", PINNED_SECS - 10, fx("mockJwt"));
     let state = get(&clerk(builder), &[("cookie", &cookie)]).await;
     assert_eq!(state.status(), AuthStatus::SignedIn);
     assert_eq!(state.auth().user_id(), Some(USER));
@@ -308,21 +228,10 @@ async fn case_20_cookie_session_is_signed_in() {
 #[tokio::test]
 async fn case_21_expired_cookie_session_is_signed_out_with_the_handshake_reason() {
     let (_server, builder) = setup(PK_TEST).await;
-    let cookie = format!(
-        "__clerk_db_jwt=deadbeef; __client_uat={}; __session={}",
-        PINNED_SECS - 10,
-        fx("mockJwt")
-    );
-    let state = get(
-        &clerk(builder.clock(FixedClock::at_secs(PINNED_SECS + 3600))),
-        &[("cookie", &cookie)],
-    )
-    .await;
+    let cookie = format!("__clerk_db_jwt=deadbeef; __client_uat={}; __session={}", PINNED_SECS - 10, fx("mockJwt"));
+    let state = get(&clerk(builder.clock(FixedClock::at_secs(PINNED_SECS + 3600))), &[("cookie", &cookie)]).await;
     let (reason, message) = signed_out(&state);
-    assert_eq!(
-        reason,
-        "session-token-expired-refresh-non-eligible-no-refresh-cookie"
-    );
+    assert_eq!(reason, "session-token-expired-refresh-non-eligible-no-refresh-cookie");
     assert!(message.starts_with("JWT is expired"), "{message}");
 }
 
@@ -330,11 +239,9 @@ async fn case_21_expired_cookie_session_is_signed_out_with_the_handshake_reason(
 async fn case_22_production_cookie_session_is_signed_in() {
     let (_server, builder) = setup(PK_LIVE).await;
     let cookie = format!("__client_uat=12345; __session={}", fx("mockJwt"));
-    let state = get(
-        &clerk(builder.secret_key("test_deadbeef")),
-        &[("user-agent", "Amazon CloudFront"), ("cookie", &cookie)],
-    )
-    .await;
+    let state =
+        get(&clerk(builder.secret_key("test_deadbeef")), &[("user-agent", "Amazon CloudFront"), ("cookie", &cookie)])
+            .await;
     assert_eq!(state.auth().user_id(), Some(USER));
 }
 
@@ -344,32 +251,17 @@ async fn case_23_scheme_less_header_is_used_whole_and_basic_falls_back_to_cookie
     server.set_body(json!({}));
     let clerk = clerk(builder);
     let state = get(&clerk, &[("authorization", &fx("mockInvalidSignatureJwt"))]).await;
-    assert_eq!(
-        signed_out(&state).0,
-        "jwk-remote-failed-to-load",
-        "the bare value was taken as the token"
-    );
+    assert_eq!(signed_out(&state).0, "jwk-remote-failed-to-load", "the bare value was taken as the token");
     let state = get(&clerk, &[("authorization", "Basic dXNlcjpwYXNzd29yZA==")]).await;
-    assert_eq!(
-        signed_out(&state).0,
-        "session-token-and-uat-missing",
-        "Basic is ignored: cookie path"
-    );
+    assert_eq!(signed_out(&state).0, "session-token-and-uat-missing", "Basic is ignored: cookie path");
 }
 
 #[tokio::test]
 async fn case_24_m2m_token_in_the_session_cookie_is_token_type_mismatch() {
     let (server, builder) = setup(PK_LIVE).await;
     let m2m = mint_mock(json!({"sub": "mch_2vYVtestTESTtestTESTtestTESTtest", "sid": null}));
-    let state = get(
-        &clerk(builder),
-        &[("cookie", &format!("__client_uat=12345; __session={m2m}"))],
-    )
-    .await;
-    assert_eq!(
-        signed_out(&state),
-        ("token-type-mismatch".into(), String::new())
-    );
+    let state = get(&clerk(builder), &[("cookie", &format!("__client_uat=12345; __session={m2m}"))]).await;
+    assert_eq!(signed_out(&state), ("token-type-mismatch".into(), String::new()));
     assert_eq!(server.hits(), 0);
 }
 
@@ -378,22 +270,11 @@ async fn case_25_jwt_template_token_is_token_type_mismatch_in_header_or_cookie()
     let (_server, builder) = setup(PK_LIVE).await;
     let clerk = clerk(builder);
     let template = mint_with_header(json!({"cat": "cl_B7d4PD222AAA"}), json!({"sid": null}));
-    assert_eq!(
-        signed_out(&get(&clerk, &[("authorization", &bearer(&template))]).await).0,
-        "token-type-mismatch"
-    );
+    assert_eq!(signed_out(&get(&clerk, &[("authorization", &bearer(&template))]).await).0, "token-type-mismatch");
     let cookie = format!("__client_uat=12345; __session={template}");
-    assert_eq!(
-        signed_out(&get(&clerk, &[("cookie", &cookie)]).await).0,
-        "token-type-mismatch"
-    );
+    assert_eq!(signed_out(&get(&clerk, &[("cookie", &cookie)]).await).0, "token-type-mismatch");
     let session_category = mint_with_header(json!({"cat": "cl_B7d4PD111AAA"}), json!({}));
-    assert!(
-        get(&clerk, &[("authorization", &bearer(&session_category))])
-            .await
-            .auth()
-            .is_signed_in()
-    );
+    assert!(get(&clerk, &[("authorization", &bearer(&session_category))]).await.auth().is_signed_in());
 }
 
 #[tokio::test]
@@ -414,10 +295,7 @@ async fn machine_token_prefixes_are_token_type_mismatch_without_a_fetch() {
     let (server, builder) = setup(PK_LIVE).await;
     let clerk = clerk(builder);
     for token in ["ak_123", "mt_123", "oat_123"] {
-        assert_eq!(
-            signed_out(&get(&clerk, &[("authorization", &bearer(token))]).await).0,
-            "token-type-mismatch"
-        );
+        assert_eq!(signed_out(&get(&clerk, &[("authorization", &bearer(token))]).await).0, "token-type-mismatch");
     }
     assert_eq!(server.hits(), 0);
 }
@@ -428,23 +306,9 @@ async fn header_wins_over_cookie_and_they_are_never_mixed() {
     let clerk = clerk(builder);
     let other = mint_mock(json!({"sub": "user_cookie"}));
     let cookie = format!("__client_uat=12345; __session={other}");
-    let state = get(
-        &clerk,
-        &[
-            ("authorization", &bearer(&fx("mockJwt"))),
-            ("cookie", &cookie),
-        ],
-    )
-    .await;
+    let state = get(&clerk, &[("authorization", &bearer(&fx("mockJwt"))), ("cookie", &cookie)]).await;
     assert_eq!(state.auth().user_id(), Some(USER), "header user");
-    let state = get(
-        &clerk,
-        &[
-            ("authorization", &bearer(&fx("mockInvalidSignatureJwt"))),
-            ("cookie", &cookie),
-        ],
-    )
-    .await;
+    let state = get(&clerk, &[("authorization", &bearer(&fx("mockInvalidSignatureJwt"))), ("cookie", &cookie)]).await;
     assert_eq!(
         signed_out(&state).0,
         "token-invalid-signature",
@@ -455,11 +319,7 @@ async fn header_wins_over_cookie_and_they_are_never_mixed() {
 #[tokio::test]
 async fn lowercase_bearer_is_not_the_bearer_scheme_as_in_clerk() {
     let (_server, builder) = setup(PK_LIVE).await;
-    let state = get(
-        &clerk(builder),
-        &[("authorization", &format!("bearer {}", fx("mockJwt")))],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", &format!("bearer {}", fx("mockJwt")))]).await;
     assert_eq!(signed_out(&state).0, "session-token-and-uat-missing");
 }
 
@@ -467,17 +327,10 @@ async fn lowercase_bearer_is_not_the_bearer_scheme_as_in_clerk() {
 async fn two_authorization_headers_are_refused() {
     let (_server, builder) = setup(PK_LIVE).await;
     let b = bearer(&fx("mockJwt"));
-    let state = get(
-        &clerk(builder),
-        &[("authorization", &b), ("authorization", &b)],
-    )
-    .await;
+    let state = get(&clerk(builder), &[("authorization", &b), ("authorization", &b)]).await;
     let (reason, message) = signed_out(&state);
     assert_eq!(reason, "token-invalid");
-    assert!(
-        message.starts_with("More than one Authorization header was sent."),
-        "{message}"
-    );
+    assert!(message.starts_with("More than one Authorization header was sent."), "{message}");
 }
 
 #[tokio::test]
@@ -485,57 +338,27 @@ async fn first_session_cookie_wins() {
     let (_server, builder) = setup(PK_LIVE).await;
     let clerk = clerk(builder);
     let b = mint_mock(json!({"sub": "user_b"}));
-    let state = get(
-        &clerk,
-        &[(
-            "cookie",
-            &format!("__client_uat=1; __session={}; __session={b}", fx("mockJwt")),
-        )],
-    )
-    .await;
+    let state =
+        get(&clerk, &[("cookie", &format!("__client_uat=1; __session={}; __session={b}", fx("mockJwt")))]).await;
     assert_eq!(state.auth().user_id(), Some(USER));
-    let state = get(
-        &clerk,
-        &[(
-            "cookie",
-            &format!("__client_uat=1; __session=garbage; __session={b}"),
-        )],
-    )
-    .await;
+    let state = get(&clerk, &[("cookie", &format!("__client_uat=1; __session=garbage; __session={b}"))]).await;
     assert_eq!(signed_out(&state).0, "token-invalid");
-    let state = get(
-        &clerk,
-        &[
-            ("cookie", "__client_uat=1"),
-            ("cookie", &format!("__session={b}")),
-        ],
-    )
-    .await;
-    assert_eq!(
-        state.auth().user_id(),
-        Some("user_b"),
-        "cookies from every Cookie line are read"
-    );
+    let state = get(&clerk, &[("cookie", "__client_uat=1"), ("cookie", &format!("__session={b}"))]).await;
+    assert_eq!(state.auth().user_id(), Some("user_b"), "cookies from every Cookie line are read");
 }
 
 #[tokio::test]
 async fn an_encoded_separator_cannot_smuggle_a_session_cookie() {
     let (_server, builder) = setup(PK_LIVE).await;
     let cookie = format!("__client_uat=1; sid=x%3B__session%3D{}", fx("mockJwt"));
-    assert_eq!(
-        signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0,
-        "client-uat-but-no-session-token"
-    );
+    assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "client-uat-but-no-session-token");
 }
 
 #[tokio::test]
 async fn suffixed_cookies_are_used_when_only_they_are_present() {
     let (_server, builder) = setup(PK_LIVE).await;
     let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
-    let cookie = format!(
-        "__client_uat_{sfx}=12345; __session_{sfx}={}",
-        fx("mockJwt")
-    );
+    let cookie = format!("__client_uat_{sfx}=12345; __session_{sfx}={}", fx("mockJwt"));
     let state = get(&clerk(builder), &[("cookie", &cookie)]).await;
     assert_eq!(state.auth().user_id(), Some(USER));
 }
@@ -546,17 +369,9 @@ async fn an_unsuffixed_session_of_another_instance_yields_to_the_suffixed_one() 
     let (_server, builder) = setup(PK_LIVE).await;
     let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
     let foreign = mint_mock(json!({"iss": "https://clerk.other.example", "sub": "user_other"}));
-    let cookie = format!(
-        "__client_uat=1; __session={foreign}; __client_uat_{sfx}=12345; __session_{sfx}={}",
-        fx("mockJwt")
-    );
-    assert_eq!(
-        get(&clerk(builder), &[("cookie", &cookie)])
-            .await
-            .auth()
-            .user_id(),
-        Some(USER)
-    );
+    let cookie =
+        format!("__client_uat=1; __session={foreign}; __client_uat_{sfx}=12345; __session_{sfx}={}", fx("mockJwt"));
+    assert_eq!(get(&clerk(builder), &[("cookie", &cookie)]).await.auth().user_id(), Some(USER));
 }
 
 #[tokio::test]
@@ -564,14 +379,9 @@ async fn a_malformed_unsuffixed_session_is_used_and_signs_out() {
     // usesSuffixedCookies rule 1
     let (_server, builder) = setup(PK_LIVE).await;
     let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
-    let cookie = format!(
-        "__client_uat=1; __session=garbage; __client_uat_{sfx}=12345; __session_{sfx}={}",
-        fx("mockJwt")
-    );
-    assert_eq!(
-        signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0,
-        "token-invalid"
-    );
+    let cookie =
+        format!("__client_uat=1; __session=garbage; __client_uat_{sfx}=12345; __session_{sfx}={}", fx("mockJwt"));
+    assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "token-invalid");
 }
 
 #[tokio::test]
@@ -579,10 +389,7 @@ async fn without_a_publishable_key_only_unsuffixed_cookies_and_no_dev_browser_ru
     let (server, _) = setup(PK_TEST).await;
     let clerk = clerk(server.config());
     let cookie = format!("__client_uat=1; __session={}", fx("mockJwt"));
-    assert_eq!(
-        get(&clerk, &[("cookie", &cookie)]).await.auth().user_id(),
-        Some(USER)
-    );
+    assert_eq!(get(&clerk, &[("cookie", &cookie)]).await.auth().user_id(), Some(USER));
 }
 
 #[tokio::test]
@@ -599,10 +406,7 @@ async fn pending_session_is_signed_in_status_with_a_signed_out_auth() {
 async fn non_ascii_authorization_is_signed_out_not_a_panic() {
     let (_server, builder) = setup(PK_LIVE).await;
     let mut req = http::Request::get("/").body(()).unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        http::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
-    );
+    req.headers_mut().insert("authorization", http::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap());
     let state = clerk(builder).authenticate(&req).await;
     assert_eq!(signed_out(&state).0, "token-invalid");
 }

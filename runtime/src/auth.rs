@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::claims::{org_claims, OrgClaims};
+use crate::context::RequestContext;
 
 /// The authentication state of one request: Clerk's `Auth` object.
 ///
@@ -22,8 +23,18 @@ use crate::claims::{org_claims, OrgClaims};
 /// assert_eq!(json["userId"], serde_json::Value::Null);
 /// assert_eq!(json["isAuthenticated"], false);
 /// ```
-#[derive(Clone, PartialEq)]
-pub struct Auth(Arc<AuthData>);
+#[derive(Clone)]
+pub struct Auth {
+    data: Arc<AuthData>,
+    /// The request and instance this auth belongs to, for `protect`, redirects and `get_token`.
+    ctx: Option<Arc<RequestContext>>,
+}
+
+impl PartialEq for Auth {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
 
 #[derive(Default, PartialEq)]
 struct AuthData {
@@ -41,25 +52,19 @@ impl Auth {
     /// The signed-out state: no user, no session, no organisation.
     #[must_use]
     pub fn signed_out() -> Self {
-        Self(Arc::new(AuthData::default()))
+        Self { data: Arc::new(AuthData::default()), ctx: None }
     }
 
     /// Builds the state from the claims of a **verified** token (§2.6). A `sts: "pending"`
     /// session is signed out unless `pending_is_signed_in`, keeping `session_status`.
-    pub(crate) fn from_verified_claims(
-        claims: Map<String, Value>,
-        token: &str,
-        pending_is_signed_in: bool,
-    ) -> Self {
+    pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
         if session_status.as_deref() == Some("pending") && !pending_is_signed_in {
-            return Self(Arc::new(AuthData {
-                session_status,
-                ..AuthData::default()
-            }));
+            let data = AuthData { session_status, ..AuthData::default() };
+            return Self { data: Arc::new(data), ctx: None };
         }
-        Self(Arc::new(AuthData {
+        let data = AuthData {
             user_id: text("sub"),
             session_id: text("sid"),
             session_status,
@@ -68,84 +73,95 @@ impl Auth {
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
             session_claims: Some(claims),
-        }))
+        };
+        Self { data: Arc::new(data), ctx: None }
+    }
+
+    /// Attaches the request context (set by the layer and by [`Clerk`](crate::Clerk)).
+    pub(crate) fn with_context(mut self, ctx: Arc<RequestContext>) -> Self {
+        self.ctx = Some(ctx);
+        self
+    }
+
+    pub(crate) fn context(&self) -> Option<&RequestContext> {
+        self.ctx.as_deref()
     }
 
     /// True when the request carries a valid, active session.
     #[must_use]
     pub fn is_signed_in(&self) -> bool {
-        self.0.user_id.is_some()
+        self.data.user_id.is_some()
     }
 
     /// The user ID (`sub`), e.g. `user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr`.
     #[must_use]
     pub fn user_id(&self) -> Option<&str> {
-        self.0.user_id.as_deref()
+        self.data.user_id.as_deref()
     }
 
     /// The session ID (`sid`).
     #[must_use]
     pub fn session_id(&self) -> Option<&str> {
-        self.0.session_id.as_deref()
+        self.data.session_id.as_deref()
     }
 
     /// The session status (`sts`): `active` or `pending`.
     #[must_use]
     pub fn session_status(&self) -> Option<&str> {
-        self.0.session_status.as_deref()
+        self.data.session_status.as_deref()
     }
 
     /// The active organisation's ID.
     #[must_use]
     pub fn org_id(&self) -> Option<&str> {
-        self.0.org.id.as_deref()
+        self.data.org.id.as_deref()
     }
 
     /// The user's role in the active organisation, e.g. `org:admin` (v2 roles get the prefix).
     #[must_use]
     pub fn org_role(&self) -> Option<&str> {
-        self.0.org.role.as_deref()
+        self.data.org.role.as_deref()
     }
 
     /// The active organisation's slug.
     #[must_use]
     pub fn org_slug(&self) -> Option<&str> {
-        self.0.org.slug.as_deref()
+        self.data.org.slug.as_deref()
     }
 
     /// The user's custom permissions in the active organisation, e.g. `org:team_settings:manage`.
     /// System permissions (`org:sys_*`) are never in session tokens.
     #[must_use]
     pub fn org_permissions(&self) -> Option<&[String]> {
-        self.0.org.permissions.as_deref()
+        self.data.org.permissions.as_deref()
     }
 
     /// The actor (`act`) when the session is an impersonation.
     #[must_use]
     pub fn actor(&self) -> Option<&Value> {
-        self.0.actor.as_ref()
+        self.data.actor.as_ref()
     }
 
     /// Minutes since the first and second factor were verified (`fva`), `-1` when never.
     #[must_use]
     pub fn factor_verification_age(&self) -> Option<&Value> {
-        self.0.factor_verification_age.as_ref()
+        self.data.factor_verification_age.as_ref()
     }
 
     /// All claims of the verified session token.
     #[must_use]
     pub fn session_claims(&self) -> Option<&Map<String, Value>> {
-        self.0.session_claims.as_ref()
+        self.data.session_claims.as_ref()
     }
 
     /// The verified session token itself (what `getToken()` returns without a template).
     #[must_use]
     pub fn token(&self) -> Option<&str> {
-        self.0.token.as_deref()
+        self.data.token.as_deref()
     }
 
     pub(crate) fn org(&self) -> &OrgClaims {
-        &self.0.org
+        &self.data.org
     }
 
     /// The `fea` claim, `""` when absent.
@@ -159,12 +175,7 @@ impl Auth {
     }
 
     fn claim_str(&self, name: &str) -> &str {
-        self.0
-            .session_claims
-            .as_ref()
-            .and_then(|c| c.get(name))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.data.session_claims.as_ref().and_then(|c| c.get(name)).and_then(Value::as_str).unwrap_or_default()
     }
 }
 
@@ -178,19 +189,19 @@ impl fmt::Debug for Auth {
     // The token and raw claims are left out: they must not reach logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
-            .field("user_id", &self.0.user_id)
-            .field("session_id", &self.0.session_id)
-            .field("session_status", &self.0.session_status)
-            .field("org_id", &self.0.org.id)
-            .field("org_role", &self.0.org.role)
-            .field("org_permissions", &self.0.org.permissions)
+            .field("user_id", &self.data.user_id)
+            .field("session_id", &self.data.session_id)
+            .field("session_status", &self.data.session_status)
+            .field("org_id", &self.data.org.id)
+            .field("org_role", &self.data.org.role)
+            .field("org_permissions", &self.data.org.permissions)
             .finish_non_exhaustive()
     }
 }
 
 impl Serialize for Auth {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = &self.0;
+        let d = &self.data;
         let mut s = serializer.serialize_struct("Auth", 12)?;
         s.serialize_field("userId", &d.user_id)?;
         s.serialize_field("sessionId", &d.session_id)?;

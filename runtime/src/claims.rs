@@ -22,12 +22,7 @@ pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
         let permissions = claims
             .get("org_permissions")
             .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            });
+            .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>());
         return OrgClaims {
             id: string(claims, "org_id"),
             role: string(claims, "org_role"),
@@ -38,10 +33,7 @@ pub(crate) fn org_claims(claims: &Map<String, Value>) -> OrgClaims {
     let Some(org) = claims.get("o").and_then(Value::as_object) else {
         return OrgClaims::default();
     };
-    let features = claims
-        .get("fea")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let features = claims.get("fea").and_then(Value::as_str).unwrap_or_default();
     let org_features = split_by_scope(features).map(|s| s.org).unwrap_or_default();
     let per = org.get("per").and_then(Value::as_str).unwrap_or_default();
     let fpm = org.get("fpm").and_then(Value::as_str).unwrap_or_default();
@@ -77,9 +69,8 @@ pub(crate) fn split_by_scope(claim: &str) -> Result<Scoped<'_>, String> {
     }
     for part in claim.split(',') {
         let part = part.trim();
-        let (scope, value) = part
-            .split_once(':')
-            .ok_or_else(|| format!("Invalid claim element (missing colon): {part}"))?;
+        let (scope, value) =
+            part.split_once(':').ok_or_else(|| format!("Invalid claim element (missing colon): {part}"))?;
         match scope {
             "o" => scoped.org.push(value),
             "u" => scoped.user.push(value),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::auth::Auth;
 use crate::config::{ClerkConfig, ConfigError};
+use crate::context::RequestContext;
 use crate::error::TokenError;
 use crate::jwks::{JwksCache, JwksEndpoint};
 use crate::request::RequestState;
@@ -28,6 +29,7 @@ pub struct Clerk(Arc<Inner>);
 struct Inner {
     config: ClerkConfig,
     verifier: Verifier,
+    http: reqwest::Client,
 }
 
 impl Clerk {
@@ -37,41 +39,31 @@ impl Clerk {
     /// # Errors
     /// A [`ConfigError`] when the HTTP client cannot be built.
     pub fn new(config: ClerkConfig) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.jwks.timeout.min(std::time::Duration::from_secs(2)))
+            .user_agent(concat!("axum-clerk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::new("CLERK_API_URL", format!("cannot build the HTTP client: {e}")))?;
         let keys = if let Some(key) = &config.jwt_key {
             KeySource::Pem(Arc::clone(key))
         } else {
             let endpoint = match (&config.jwks_url, &config.secret_key) {
-                (Some(url), _) => JwksEndpoint {
-                    url: url.clone(),
-                    bearer: None,
-                },
+                (Some(url), _) => JwksEndpoint { url: url.clone(), bearer: None },
                 (None, Some(secret)) => {
                     let base = config.api_url.as_str().trim_end_matches('/');
                     let url = url::Url::parse(&format!("{base}/{}/jwks", config.api_version))
                         .map_err(|e| ConfigError::new("CLERK_API_URL", e.to_string()))?;
-                    JwksEndpoint {
-                        url,
-                        bearer: Some(secret.clone()),
-                    }
+                    JwksEndpoint { url, bearer: Some(secret.clone()) }
                 }
-                (None, None) => {
-                    return Err(ConfigError::new(
-                        "CLERK_SECRET_KEY",
-                        "no key source is configured",
-                    ))
-                }
+                (None, None) => return Err(ConfigError::new("CLERK_SECRET_KEY", "no key source is configured")),
             };
             let client = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(config.jwks.timeout.min(std::time::Duration::from_secs(2)))
                 .user_agent(concat!("axum-clerk/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| {
-                    ConfigError::new(
-                        "CLERK_API_URL",
-                        format!("cannot build the HTTP client: {e}"),
-                    )
-                })?;
+                .map_err(|e| ConfigError::new("CLERK_API_URL", format!("cannot build the HTTP client: {e}")))?;
             KeySource::Jwks(JwksCache::new(endpoint, config.jwks.clone(), client))
         };
         let verifier = Verifier {
@@ -82,7 +74,7 @@ impl Clerk {
             clock: Arc::clone(&config.clock),
             provider: crate::crypto_provider(),
         };
-        Ok(Self(Arc::new(Inner { config, verifier })))
+        Ok(Self(Arc::new(Inner { config, verifier, http })))
     }
 
     /// The configuration.
@@ -95,12 +87,15 @@ impl Clerk {
         &self.0.verifier
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
     /// Authenticates a request: reads the token from `Authorization` (wins) or the session cookie,
     /// verifies it, and returns Clerk's request state. Never fails and never panics: any doubt
     /// is signed-out with a reason.
     pub async fn authenticate<B>(&self, request: &Request<B>) -> RequestState {
-        self.authenticate_parts(request.method(), request.uri(), request.headers())
-            .await
+        self.authenticate_parts(request.method(), request.uri(), request.headers()).await
     }
 
     /// Verifies one session token (no cookie-flow rules) and builds its [`Auth`].
@@ -109,11 +104,9 @@ impl Clerk {
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
         let verified = self.0.verifier.verify(token).await?;
-        Ok(Auth::from_verified_claims(
-            verified.claims,
-            token,
-            self.0.config.pending_is_signed_in,
-        ))
+        let ctx = RequestContext { clerk: self.clone(), request: None, infrastructure: false };
+        let auth = Auth::from_verified_claims(verified.claims, token, self.0.config.pending_is_signed_in);
+        Ok(auth.with_context(Arc::new(ctx)))
     }
 
     /// Fetches the JWKS now (for start-up warming); a no-op with a PEM key.
@@ -131,8 +124,6 @@ impl Clerk {
 
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Clerk")
-            .field("config", &self.0.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Clerk").field("config", &self.0.config).finish_non_exhaustive()
     }
 }

@@ -25,9 +25,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
 
@@ -63,8 +61,7 @@ impl FixedClock {
 
     /// Moves the clock forward by `secs` seconds.
     pub fn advance_secs(&self, secs: i64) {
-        self.0
-            .fetch_add(secs.saturating_mul(1000), Ordering::SeqCst);
+        self.0.fetch_add(secs.saturating_mul(1000), Ordering::SeqCst);
     }
 }
 
@@ -86,20 +83,11 @@ pub(crate) fn utc_string(ms: f64) -> String {
     let (hh, mm, ss) = (rem / 3600, (rem % 3600) / 60, rem % 60);
     // 1970-01-01 was a Thursday.
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
     let (year, month, day) = civil_from_days(days);
-    let year = if year < 0 {
-        format!("-{:06}", -year)
-    } else {
-        format!("{year:04}")
-    };
-    format!(
-        "{weekday}, {day:02} {} {year} {hh:02}:{mm:02}:{ss:02} GMT",
-        MONTHS[(month - 1) as usize]
-    )
+    let year = if year < 0 { format!("-{:06}", -year) } else { format!("{year:04}") };
+    format!("{weekday}, {day:02} {} {year} {hh:02}:{mm:02}:{ss:02} GMT", MONTHS[(month - 1) as usize])
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
@@ -122,15 +110,9 @@ mod tests {
 
     #[test]
     fn formats_like_javascript_to_utc_string() {
-        assert_eq!(
-            utc_string(1_666_648_310_000.0),
-            "Mon, 24 Oct 2022 21:51:50 GMT"
-        );
+        assert_eq!(utc_string(1_666_648_310_000.0), "Mon, 24 Oct 2022 21:51:50 GMT");
         assert_eq!(utc_string(0.0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(
-            utc_string(951_782_400_000.0),
-            "Tue, 29 Feb 2000 00:00:00 GMT"
-        );
+        assert_eq!(utc_string(951_782_400_000.0), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(utc_string(-1000.0), "Wed, 31 Dec 1969 23:59:59 GMT");
         assert_eq!(utc_string(f64::NAN), "Invalid Date");
     }

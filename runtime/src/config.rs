@@ -32,10 +32,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(setting: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            setting,
-            problem: problem.into(),
-        }
+        Self { setting, problem: problem.into() }
     }
 
     /// The environment variable (or setting) at fault, e.g. `CLERK_JWT_KEY`.
@@ -79,7 +76,22 @@ pub struct ClerkConfig {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pending_is_signed_in: bool,
     pub(crate) jwks: JwksOptions,
+    pub(crate) app_origin: Option<Url>,
+    pub(crate) allowed_redirect_origins: Vec<String>,
+    pub(crate) api_rejection_status: Option<ApiStatusHook>,
 }
+
+/// Why `protect` refused an API (non-page) request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Signed out (Clerk answers 404).
+    Unauthenticated,
+    /// Signed in without the required role, permission, … (Clerk answers 404).
+    Unauthorized,
+}
+
+/// Chooses the status of API rejections; see [`ClerkConfigBuilder::api_rejection_status`].
+pub type ApiStatusHook = Arc<dyn Fn(Denial) -> http::StatusCode + Send + Sync>;
 
 impl ClerkConfig {
     /// A builder with Clerk's defaults.
@@ -106,11 +118,7 @@ impl ClerkConfig {
             }
         });
         if let Some(name) = bad_utf8 {
-            let setting = ENV_VARS
-                .iter()
-                .find(|v| **v == name)
-                .copied()
-                .unwrap_or("environment");
+            let setting = ENV_VARS.iter().find(|v| **v == name).copied().unwrap_or("environment");
             return Err(ConfigError::new(setting, "the value is not valid UTF-8"));
         }
         config
@@ -136,8 +144,7 @@ impl ClerkConfig {
         let mut get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut builder = Self::builder();
         builder.secret_key = get("CLERK_SECRET_KEY");
-        builder.publishable_key =
-            get("CLERK_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY"));
+        builder.publishable_key = get("CLERK_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY"));
         builder.jwt_key = get("CLERK_JWT_KEY");
         builder.api_url = get("CLERK_API_URL");
         builder.api_version = get("CLERK_API_VERSION");
@@ -145,19 +152,19 @@ impl ClerkConfig {
         builder.sign_in_url = get("CLERK_SIGN_IN_URL");
         builder.sign_up_url = get("CLERK_SIGN_UP_URL");
         if let Some(parties) = get("CLERK_AUTHORIZED_PARTIES") {
-            builder.authorized_parties = parties
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect();
+            builder.authorized_parties =
+                parties.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        }
+        if let Some(origin) = get("CLERK_APP_ORIGIN") {
+            builder.app_origin = Some(origin);
+        }
+        if let Some(origins) = get("CLERK_ALLOWED_REDIRECT_ORIGINS") {
+            builder.allowed_redirect_origins =
+                origins.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
         }
         if let Some(skew) = get("CLERK_CLOCK_SKEW_IN_MS") {
             let ms: u64 = skew.trim().parse().map_err(|_| {
-                ConfigError::new(
-                    "CLERK_CLOCK_SKEW_IN_MS",
-                    format!("`{skew}` is not a whole number of milliseconds"),
-                )
+                ConfigError::new("CLERK_CLOCK_SKEW_IN_MS", format!("`{skew}` is not a whole number of milliseconds"))
             })?;
             builder.clock_skew = Some(Duration::from_millis(ms));
         }
@@ -199,10 +206,21 @@ impl ClerkConfig {
         self.portal_url(self.sign_in_url.as_deref(), "sign-in")
     }
 
-    /// The sign-up URL, derived like [`ClerkConfig::sign_in_url`].
+    /// The sign-up URL: `CLERK_SIGN_UP_URL`, else `<sign-in URL>/create` when a sign-in URL is
+    /// configured (Clerk HEAD), else the Account Portal's `/sign-up`, else `/sign-up`.
     #[must_use]
     pub fn sign_up_url(&self) -> String {
-        self.portal_url(self.sign_up_url.as_deref(), "sign-up")
+        match (&self.sign_up_url, &self.sign_in_url) {
+            (None, Some(sign_in)) => {
+                let (path, query) = sign_in.split_once('?').map_or((sign_in.as_str(), None), |(p, q)| (p, Some(q)));
+                let mut url = format!("{}/create", path.trim_end_matches('/'));
+                if let Some(query) = query {
+                    url = format!("{url}?{query}");
+                }
+                url
+            }
+            _ => self.portal_url(self.sign_up_url.as_deref(), "sign-up"),
+        }
     }
 
     fn portal_url(&self, configured: Option<&str>, page: &str) -> String {
@@ -230,10 +248,7 @@ impl std::fmt::Debug for ClerkConfig {
     // The secret key never reaches logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClerkConfig")
-            .field(
-                "secret_key",
-                &self.secret_key.as_ref().map(|_| "<redacted>"),
-            )
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("publishable_key", &self.publishable_key)
             .field("jwt_key", &self.jwt_key)
             .field("api_url", &self.api_url.as_str())
@@ -242,6 +257,8 @@ impl std::fmt::Debug for ClerkConfig {
             .field("audience", &self.audience)
             .field("clock_skew", &self.clock_skew)
             .field("pending_is_signed_in", &self.pending_is_signed_in)
+            .field("app_origin", &self.app_origin.as_ref().map(Url::as_str))
+            .field("allowed_redirect_origins", &self.allowed_redirect_origins)
             .finish_non_exhaustive()
     }
 }
@@ -258,10 +275,12 @@ const ENV_VARS: &[&str] = &[
     "CLERK_SIGN_UP_URL",
     "CLERK_AUTHORIZED_PARTIES",
     "CLERK_CLOCK_SKEW_IN_MS",
+    "CLERK_APP_ORIGIN",
+    "CLERK_ALLOWED_REDIRECT_ORIGINS",
 ];
 
 /// Builds a [`ClerkConfig`]; every value is checked in [`ClerkConfigBuilder::build`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct ClerkConfigBuilder {
     secret_key: Option<String>,
@@ -278,9 +297,59 @@ pub struct ClerkConfigBuilder {
     clock: Option<Arc<dyn Clock>>,
     pending_is_signed_in: bool,
     jwks: JwksOptions,
+    app_origin: Option<String>,
+    allowed_redirect_origins: Vec<String>,
+    api_rejection_status: Option<ApiStatusHook>,
+}
+
+impl std::fmt::Debug for ClerkConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClerkConfigBuilder").finish_non_exhaustive()
+    }
 }
 
 impl ClerkConfigBuilder {
+    /// `CLERK_APP_ORIGIN`: the application's public origin (`https://app.example.com`). When set,
+    /// return URLs are built from it and `Host` / `X-Forwarded-*` are ignored; without it they are
+    /// derived from `X-Forwarded-Proto`/`X-Forwarded-Host`/`Host` as Clerk does.
+    pub fn app_origin(mut self, origin: impl Into<String>) -> Self {
+        self.app_origin = Some(origin.into());
+        self
+    }
+
+    /// `CLERK_ALLOWED_REDIRECT_ORIGINS`: other origins a return URL may point to, exact
+    /// (`https://admin.example.com`) or with a leading host wildcard (`https://*.example.com`, which
+    /// matches whole labels only). The application's own origin is always allowed.
+    pub fn allowed_redirect_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The status `protect` uses for API (non-page) rejections. Clerk answers 404 to both; an API
+    /// that wants 401 / 403 says so here.
+    ///
+    /// ```
+    /// use axum_clerk::{ClerkConfig, Denial};
+    /// use http::StatusCode;
+    /// let config = ClerkConfig::builder()
+    ///     .secret_key("sk_test_x")
+    ///     .api_rejection_status(|denial| match denial {
+    ///         Denial::Unauthenticated => StatusCode::UNAUTHORIZED,
+    ///         Denial::Unauthorized => StatusCode::FORBIDDEN,
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = config;
+    /// ```
+    pub fn api_rejection_status(mut self, hook: impl Fn(Denial) -> http::StatusCode + Send + Sync + 'static) -> Self {
+        self.api_rejection_status = Some(Arc::new(hook));
+        self
+    }
+
     /// `CLERK_SECRET_KEY`: authenticates JWKS requests to the Backend API.
     pub fn secret_key(mut self, key: impl Into<String>) -> Self {
         self.secret_key = Some(key.into());
@@ -383,10 +452,7 @@ impl ClerkConfigBuilder {
         let secret_key = self.secret_key.map(|k| k.trim().to_owned());
         if let Some(sk) = &secret_key {
             if sk.is_empty() || !sk.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ConfigError::new(
-                    "CLERK_SECRET_KEY",
-                    "must be non-empty printable ASCII without spaces",
-                ));
+                return Err(ConfigError::new("CLERK_SECRET_KEY", "must be non-empty printable ASCII without spaces"));
             }
         }
         let publishable_key = self
@@ -404,20 +470,10 @@ impl ClerkConfigBuilder {
             None => Url::parse(api_url_for(publishable_key.as_ref())).expect("built-in URL parses"),
         };
         let api_version = self.api_version.unwrap_or_else(|| "v1".to_owned());
-        if api_version.is_empty()
-            || !api_version
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return Err(ConfigError::new(
-                "CLERK_API_VERSION",
-                format!("`{api_version}` is not a version like v1"),
-            ));
+        if api_version.is_empty() || !api_version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            return Err(ConfigError::new("CLERK_API_VERSION", format!("`{api_version}` is not a version like v1")));
         }
-        let jwks_url = self
-            .jwks_url
-            .map(|u| http_url("CLERK_JWKS_URL", &u))
-            .transpose()?;
+        let jwks_url = self.jwks_url.map(|u| http_url("CLERK_JWKS_URL", &u)).transpose()?;
         if jwt_key.is_none() && jwks_url.is_none() && secret_key.is_none() {
             return Err(ConfigError::new(
                 "CLERK_SECRET_KEY",
@@ -425,35 +481,40 @@ impl ClerkConfigBuilder {
                  (JWKS from Clerk's Backend API) or CLERK_JWKS_URL",
             ));
         }
-        for (setting, url) in [
-            ("CLERK_SIGN_IN_URL", &self.sign_in_url),
-            ("CLERK_SIGN_UP_URL", &self.sign_up_url),
-        ] {
+        for (setting, url) in [("CLERK_SIGN_IN_URL", &self.sign_in_url), ("CLERK_SIGN_UP_URL", &self.sign_up_url)] {
             if let Some(url) = url {
                 check_redirect_target(setting, url)?;
             }
         }
         // Empty entries are ignored, as Clerk ignores them (verifyJwt test "['', azp]").
-        let authorized_parties: Vec<String> = self
-            .authorized_parties
-            .into_iter()
-            .filter(|p| !p.trim().is_empty())
-            .collect();
+        let authorized_parties: Vec<String> =
+            self.authorized_parties.into_iter().filter(|p| !p.trim().is_empty()).collect();
         for party in &authorized_parties {
-            check_origin(party)?;
+            check_origin("CLERK_AUTHORIZED_PARTIES", party)?;
         }
         let clock_skew = self.clock_skew.unwrap_or(DEFAULT_CLOCK_SKEW);
         if clock_skew > MAX_CLOCK_SKEW {
             return Err(ConfigError::new(
                 "CLERK_CLOCK_SKEW_IN_MS",
-                format!(
-                    "{} ms is more than the {} ms allowed",
-                    clock_skew.as_millis(),
-                    MAX_CLOCK_SKEW.as_millis()
-                ),
+                format!("{} ms is more than the {} ms allowed", clock_skew.as_millis(), MAX_CLOCK_SKEW.as_millis()),
             ));
         }
+        let app_origin = self
+            .app_origin
+            .map(|o| {
+                check_origin("CLERK_APP_ORIGIN", &o)?;
+                http_url("CLERK_APP_ORIGIN", &o)
+            })
+            .transpose()?;
+        let allowed_redirect_origins: Vec<String> =
+            self.allowed_redirect_origins.into_iter().filter(|p| !p.trim().is_empty()).collect();
+        for origin in &allowed_redirect_origins {
+            check_origin("CLERK_ALLOWED_REDIRECT_ORIGINS", &origin.replacen("://*.", "://wildcard.", 1))?;
+        }
         Ok(ClerkConfig {
+            app_origin,
+            allowed_redirect_origins,
+            api_rejection_status: self.api_rejection_status,
             secret_key,
             publishable_key,
             jwt_key,
@@ -463,11 +524,7 @@ impl ClerkConfigBuilder {
             sign_in_url: self.sign_in_url,
             sign_up_url: self.sign_up_url,
             authorized_parties,
-            audience: self
-                .audience
-                .into_iter()
-                .filter(|a| !a.is_empty())
-                .collect(),
+            audience: self.audience.into_iter().filter(|a| !a.is_empty()).collect(),
             clock_skew,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             pending_is_signed_in: self.pending_is_signed_in,
@@ -477,27 +534,17 @@ impl ClerkConfigBuilder {
 }
 
 fn http_url(setting: &'static str, text: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(text.trim())
-        .map_err(|e| ConfigError::new(setting, format!("`{text}` is not a URL: {e}")))?;
+    let url = Url::parse(text.trim()).map_err(|e| ConfigError::new(setting, format!("`{text}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ConfigError::new(
-            setting,
-            format!("`{text}` is not an absolute http(s) URL"),
-        ));
+        return Err(ConfigError::new(setting, format!("`{text}` is not an absolute http(s) URL")));
     }
     Ok(url)
 }
 
 /// A redirect target from configuration: an absolute path (`/sign-in`) or an absolute http(s) URL.
 fn check_redirect_target(setting: &'static str, url: &str) -> Result<(), ConfigError> {
-    if url
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
-    {
-        return Err(ConfigError::new(
-            setting,
-            format!("{url:?} contains whitespace, control characters or '\\'"),
-        ));
+    if url.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return Err(ConfigError::new(setting, format!("{url:?} contains whitespace, control characters or '\\'")));
     }
     if url.starts_with('/') {
         if url.starts_with("//") {
@@ -511,16 +558,15 @@ fn check_redirect_target(setting: &'static str, url: &str) -> Result<(), ConfigE
     http_url(setting, url).map(drop)
 }
 
-/// An authorized party is compared to `azp` exactly, so it must be a bare origin.
-fn check_origin(party: &str) -> Result<(), ConfigError> {
-    const SETTING: &str = "CLERK_AUTHORIZED_PARTIES";
-    let url = http_url(SETTING, party)?;
-    if url.origin().ascii_serialization() != party {
+/// Origins are compared exactly (to `azp`, to return URLs), so each must be a bare origin.
+fn check_origin(setting: &'static str, origin: &str) -> Result<(), ConfigError> {
+    let url = http_url(setting, origin)?;
+    if url.origin().ascii_serialization() != origin {
         return Err(ConfigError::new(
-            SETTING,
+            setting,
             format!(
-                "`{party}` is not an origin; write it as {} (scheme://host[:port], no path or trailing slash), \
-                 because azp is compared exactly",
+                "`{origin}` is not an origin; write it as {} (scheme://host[:port], no path or trailing slash), \
+                 because origins are compared exactly",
                 url.origin().ascii_serialization()
             ),
         ));
@@ -533,20 +579,11 @@ fn api_url_for(pk: Option<&PublishableKey>) -> &'static str {
     const PROD: &str = "https://api.clerk.com";
     let Some(pk) = pk else { return PROD };
     let fapi = pk.frontend_api();
-    let legacy_dev = fapi.starts_with("clerk.")
-        && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"]
-            .iter()
-            .any(|s| fapi.ends_with(s));
+    let legacy_dev =
+        fapi.starts_with("clerk.") && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"].iter().any(|s| fapi.ends_with(s));
     if legacy_dev {
         PROD
-    } else if [
-        ".lcl.dev",
-        "lclstage.dev",
-        ".lclclerk.com",
-        ".accounts.lclclerk.com",
-    ]
-    .iter()
-    .any(|s| fapi.ends_with(s))
+    } else if [".lcl.dev", "lclstage.dev", ".lclclerk.com", ".accounts.lclclerk.com"].iter().any(|s| fapi.ends_with(s))
     {
         "https://api.lclclerk.com"
     } else if fapi.ends_with(".accountsstage.dev") {

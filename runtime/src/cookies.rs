@@ -25,10 +25,7 @@ impl<'a> Cookies<'a> {
             .flat_map(|line| line.split(';'))
             .filter_map(|pair| {
                 let (name, value) = pair.split_once('=')?;
-                Some((
-                    name.trim_matches([' ', '\t']),
-                    value.trim_matches([' ', '\t']),
-                ))
+                Some((name.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
             })
             .take(MAX_COOKIE_PAIRS)
             .collect();

@@ -96,9 +96,7 @@ impl Reason {
             Self::SessionTokenButNoClientUat => "session-token-but-no-client-uat",
             Self::ClientUatButNoSessionToken => "client-uat-but-no-session-token",
             Self::SessionTokenIatBeforeClientUat => "session-token-iat-before-client-uat",
-            Self::SessionTokenExpiredNoRefreshCookie => {
-                "session-token-expired-refresh-non-eligible-no-refresh-cookie"
-            }
+            Self::SessionTokenExpiredNoRefreshCookie => "session-token-expired-refresh-non-eligible-no-refresh-cookie",
             Self::SessionTokenExpiredNonGet => "session-token-expired-refresh-non-eligible-non-get",
             Self::SessionTokenNbf => "session-token-nbf",
             Self::SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
@@ -192,13 +190,7 @@ pub struct TokenError {
 impl TokenError {
     /// A failure with a reason and a message.
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        Self {
-            reason,
-            message: message.into(),
-            action: None,
-            carrier: None,
-            infrastructure: false,
-        }
+        Self { reason, message: message.into(), action: None, carrier: None, infrastructure: false }
     }
 
     pub(crate) fn with_action(mut self, action: Action) -> Self {

@@ -141,13 +141,8 @@ impl Reverification {
             Self::Strict => Some((SecondFactor, 10.0)),
             Self::Moderate => Some((SecondFactor, 60.0)),
             Self::Lax => Some((SecondFactor, 1440.0)),
-            Self::Custom {
-                after_minutes: 0, ..
-            } => None,
-            Self::Custom {
-                level,
-                after_minutes,
-            } => Some((level, f64::from(after_minutes))),
+            Self::Custom { after_minutes: 0, .. } => None,
+            Self::Custom { level, after_minutes } => Some((level, f64::from(after_minutes))),
         }
     }
 }
@@ -179,11 +174,7 @@ impl Auth {
         if !self.is_signed_in() {
             return false;
         }
-        let outcomes = [
-            self.check_org(check),
-            self.check_billing(check),
-            self.check_reverification(check),
-        ];
+        let outcomes = [self.check_org(check), self.check_billing(check), self.check_reverification(check)];
         outcomes.contains(&Outcome::Pass) && outcomes.iter().all(|o| *o != Outcome::Fail)
     }
 
@@ -197,18 +188,13 @@ impl Auth {
         }
         if let Some(role) = &check.role {
             match org.role.as_deref() {
-                Some(held)
-                    if !held.is_empty() && with_org_prefix(held) == with_org_prefix(role) => {}
+                Some(held) if !held.is_empty() && with_org_prefix(held) == with_org_prefix(role) => {}
                 _ => return Outcome::Fail,
             }
         }
         if let Some(permission) = &check.permission {
             let asked = with_org_prefix(permission);
-            if !org
-                .permissions
-                .as_ref()
-                .is_some_and(|held| held.contains(&asked))
-            {
+            if !org.permissions.as_ref().is_some_and(|held| held.contains(&asked)) {
                 return Outcome::Fail;
             }
         }
@@ -271,10 +257,7 @@ impl Auth {
 fn valid_ages(fva: &Value) -> Option<[f64; 2]> {
     let list = fva.as_array()?;
     let [a, b] = list.as_slice() else { return None };
-    let valid = |v: &Value| {
-        v.as_f64()
-            .filter(|x| x.is_finite() && (*x == -1.0 || *x >= 0.0))
-    };
+    let valid = |v: &Value| v.as_f64().filter(|x| x.is_finite() && (*x == -1.0 || *x >= 0.0));
     Some([valid(a)?, valid(b)?])
 }
 

@@ -91,11 +91,7 @@ pub(crate) struct JwksCache {
 }
 
 impl JwksCache {
-    pub(crate) fn new(
-        endpoint: JwksEndpoint,
-        options: JwksOptions,
-        client: reqwest::Client,
-    ) -> Arc<Self> {
+    pub(crate) fn new(endpoint: JwksEndpoint, options: JwksOptions, client: reqwest::Client) -> Arc<Self> {
         Arc::new(Self {
             endpoint,
             options,
@@ -120,18 +116,13 @@ impl JwksCache {
     }
 
     /// The key for `kid`, fetching when the cache is cold, stale, or lacks the `kid`.
-    pub(crate) async fn key(
-        self: &Arc<Self>,
-        kid: Option<&str>,
-    ) -> Result<Arc<PublicKey>, TokenError> {
+    pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<PublicKey>, TokenError> {
         let Some(kid) = kid else {
             return Err(kid_mismatch("undefined"));
         };
         let now = Instant::now();
         let snapshot = self.current();
-        let fresh = snapshot
-            .fetched_at
-            .is_some_and(|at| now.duration_since(at) < self.options.ttl);
+        let fresh = snapshot.fetched_at.is_some_and(|at| now.duration_since(at) < self.options.ttl);
         if fresh {
             if let Some(key) = snapshot.keys.get(kid) {
                 return Ok(Arc::clone(key));
@@ -139,9 +130,9 @@ impl JwksCache {
         }
         let snapshot = self.refresh().await;
         if let Some(key) = snapshot.keys.get(kid) {
-            let usable = snapshot.fetched_at.is_some_and(|at| {
-                Instant::now().duration_since(at) < self.options.ttl + self.options.max_stale
-            });
+            let usable = snapshot
+                .fetched_at
+                .is_some_and(|at| Instant::now().duration_since(at) < self.options.ttl + self.options.max_stale);
             if usable {
                 if snapshot.last_error.is_some() {
                     tracing::warn!(url = %self.endpoint.url, "JWKS refresh failed; using last good keys");
@@ -164,10 +155,7 @@ impl JwksCache {
             match inflight.as_ref() {
                 Some(running) => running.clone(),
                 None => {
-                    let allowed = self
-                        .current()
-                        .next_attempt_at
-                        .is_none_or(|at| Instant::now() >= at);
+                    let allowed = self.current().next_attempt_at.is_none_or(|at| Instant::now() >= at);
                     if !allowed {
                         return self.current();
                     }
@@ -192,19 +180,14 @@ impl JwksCache {
         let result = self.fetch_with_retries().await;
         let now = Instant::now();
         {
-            let mut slot = self
-                .snapshot
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut slot = self.snapshot.write().unwrap_or_else(PoisonError::into_inner);
             let next = match &result {
                 Ok(keys) => Snapshot {
                     keys: keys.clone(),
                     fetched_at: Some(now),
                     // Unknown kids may trigger a refetch once per interval; a stale cache (TTL
                     // shorter than the interval) may always refresh.
-                    next_attempt_at: Some(
-                        now + self.options.min_refresh_interval.min(self.options.ttl),
-                    ),
+                    next_attempt_at: Some(now + self.options.min_refresh_interval.min(self.options.ttl)),
                     last_error: None,
                 },
                 Err(err) => {
@@ -239,17 +222,11 @@ impl JwksCache {
     async fn fetch_once(&self) -> Result<HashMap<String, Arc<PublicKey>>, Fetch> {
         let url = &self.endpoint.url;
         let failed = |detail: String| {
-            TokenError::new(
-                Reason::RemoteJwkFailedToLoad,
-                format!("Error loading Clerk JWKS from {url}: {detail}"),
-            )
-            .with_action(Action::ContactSupport)
-            .infrastructure()
+            TokenError::new(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {url}: {detail}"))
+                .with_action(Action::ContactSupport)
+                .infrastructure()
         };
-        let mut request = self
-            .client
-            .get(url.clone())
-            .header(http::header::ACCEPT, "application/json");
+        let mut request = self.client.get(url.clone()).header(http::header::ACCEPT, "application/json");
         if let Some(secret) = &self.endpoint.bearer {
             request = request.bearer_auth(secret);
         }
@@ -276,9 +253,7 @@ impl JwksCache {
             Ok(Ok(parts)) => parts,
         };
         let Some(body) = body else {
-            return Err(Fetch::Final(failed(format!(
-                "the response is larger than {MAX_BODY} bytes"
-            ))));
+            return Err(Fetch::Final(failed(format!("the response is larger than {MAX_BODY} bytes"))));
         };
         if !status.is_success() {
             if let Some(message) = invalid_secret_key_message(&body) {
@@ -290,19 +265,12 @@ impl JwksCache {
             }
             let err = TokenError::new(
                 Reason::RemoteJwkFailedToLoad,
-                format!(
-                    "Error loading Clerk JWKS from {url} with code={}",
-                    status.as_u16()
-                ),
+                format!("Error loading Clerk JWKS from {url} with code={}", status.as_u16()),
             )
             .with_action(Action::ContactSupport)
             .infrastructure();
             let retry = status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS;
-            return Err(if retry {
-                Fetch::Retryable(err)
-            } else {
-                Fetch::Final(err)
-            });
+            return Err(if retry { Fetch::Retryable(err) } else { Fetch::Final(err) });
         }
         let keys = parse_jwks(&body).map_err(|detail| Fetch::Final(failed(detail)))?;
         if keys.is_empty() {
@@ -320,9 +288,7 @@ enum Fetch {
 /// 125 ms · 2^(attempt-1), with up to 100% jitter taken from the clock's sub-second noise.
 fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(125).saturating_mul(1 << (attempt - 1).min(6));
-    let noise = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let noise = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     base + base.mul_f64(f64::from(noise % 1000) / 1000.0)
 }
 
@@ -348,15 +314,10 @@ pub(crate) fn kid_mismatch(kid: &str) -> TokenError {
 /// Parses a JWK Set, keeping the keys that pass the policy. A `kid` published twice is dropped
 /// entirely: which of the two is meant cannot be known.
 fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<PublicKey>>, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| "the response is not JSON".to_owned())?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| "the response is not JSON".to_owned())?;
     let Some(entries) = value.get("keys").and_then(Value::as_array) else {
         // Clerk treats `{}` as "no signing keys".
-        return if value.is_object() {
-            Ok(HashMap::new())
-        } else {
-            Err("the response is not a JWK Set".to_owned())
-        };
+        return if value.is_object() { Ok(HashMap::new()) } else { Err("the response is not a JWK Set".to_owned()) };
     };
     let mut keys: HashMap<String, Arc<PublicKey>> = HashMap::new();
     let mut duplicates = Vec::new();
@@ -392,9 +353,6 @@ fn invalid_secret_key_message(body: &[u8]) -> Option<String> {
         .as_array()?
         .iter()
         .find(|e| e.get("code").and_then(Value::as_str) == Some("clerk_key_invalid"))?;
-    let message = error
-        .get("long_message")
-        .or_else(|| error.get("message"))
-        .and_then(Value::as_str);
+    let message = error.get("long_message").or_else(|| error.get("message")).and_then(Value::as_str);
     Some(message.unwrap_or("The secret key is invalid.").to_owned())
 }

@@ -20,10 +20,8 @@ pub(crate) const LOOSE_BASE64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-pub(crate) const THREE_PARTS: &str =
-    "Invalid JWT form. A JWT consists of three parts separated by dots.";
-const UNDECODABLE: &str =
-    "Invalid JWT form. The header, payload, or signature could not be decoded.";
+pub(crate) const THREE_PARTS: &str = "Invalid JWT form. A JWT consists of three parts separated by dots.";
+const UNDECODABLE: &str = "Invalid JWT form. The header, payload, or signature could not be decoded.";
 
 /// A token split into its parts; nothing in it is verified yet.
 #[derive(Debug, Clone)]
@@ -67,12 +65,7 @@ pub(crate) fn decode(token: &str) -> Result<DecodedJwt<'_>, TokenError> {
     let header = json_object(h).ok_or_else(undecodable)?;
     let payload = json_object(p).ok_or_else(undecodable)?;
     let signature = LOOSE_BASE64URL.decode(s).map_err(|_| undecodable())?;
-    Ok(DecodedJwt {
-        header,
-        payload,
-        signature,
-        signing_input: &token[..h.len() + 1 + p.len()],
-    })
+    Ok(DecodedJwt { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
 }
 
 fn json_object(segment: &str) -> Option<Map<String, Value>> {

@@ -15,8 +15,7 @@ use crate::jwt::LOOSE_BASE64URL;
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// `rsaEncryption`, 1.2.840.113549.1.1.1.
-const RSA_ENCRYPTION: spki::ObjectIdentifier =
-    spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSA_ENCRYPTION: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// Why a key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,14 +92,9 @@ impl PublicKey {
         }
         let (label, body) = match text.strip_prefix("-----BEGIN ") {
             Some(rest) => {
-                let (label, rest) = rest
-                    .split_once("-----")
-                    .ok_or(KeyError::NotPem("broken BEGIN line"))?;
+                let (label, rest) = rest.split_once("-----").ok_or(KeyError::NotPem("broken BEGIN line"))?;
                 let end = format!("-----END {label}-----");
-                let body = rest
-                    .trim()
-                    .strip_suffix(end.as_str())
-                    .ok_or(KeyError::NotPem("no matching END line"))?;
+                let body = rest.trim().strip_suffix(end.as_str()).ok_or(KeyError::NotPem("no matching END line"))?;
                 (label.to_owned(), body)
             }
             None => ("PUBLIC KEY".to_owned(), text),
@@ -113,9 +107,7 @@ impl PublicKey {
         match label.as_str() {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => Self::from_pkcs1_der(&der),
-            _ => Err(KeyError::NotPem(
-                "expected BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY",
-            )),
+            _ => Err(KeyError::NotPem("expected BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY")),
         }
     }
 
@@ -124,36 +116,22 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError`] when the DER is not an RSA SPKI or the key is under the policy.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| KeyError::Malformed(e.to_string()))?;
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
             return Err(KeyError::NotRsa);
         }
-        let bits = info
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| KeyError::Malformed("unaligned bit string".into()))?;
+        let bits =
+            info.subject_public_key.as_bytes().ok_or_else(|| KeyError::Malformed("unaligned bit string".into()))?;
         Self::from_pkcs1_der(bits)
     }
 
     fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyError> {
-        let key =
-            pkcs1::RsaPublicKey::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
-        Self::from_components(
-            key.modulus.as_bytes(),
-            key.public_exponent.as_bytes(),
-            Algorithm::RS256,
-            None,
-        )
+        let key = pkcs1::RsaPublicKey::from_der(der).map_err(|e| KeyError::Malformed(e.to_string()))?;
+        Self::from_components(key.modulus.as_bytes(), key.public_exponent.as_bytes(), Algorithm::RS256, None)
     }
 
     /// Builds a key from big-endian modulus and exponent bytes, enforcing the policy.
-    fn from_components(
-        n: &[u8],
-        e: &[u8],
-        algorithm: Algorithm,
-        kid: Option<String>,
-    ) -> Result<Self, KeyError> {
+    fn from_components(n: &[u8], e: &[u8], algorithm: Algorithm, kid: Option<String>) -> Result<Self, KeyError> {
         let n = strip_leading_zeros(n);
         let e = strip_leading_zeros(e);
         let bits = bit_length(n);
@@ -185,17 +163,12 @@ impl PublicKey {
             return Err(KeyError::Jwk("`use` is not \"sig\"".into()));
         }
         if let Some(ops) = jwk.get("key_ops") {
-            let verify = ops
-                .as_array()
-                .is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
+            let verify = ops.as_array().is_some_and(|ops| ops.iter().any(|o| o.as_str() == Some("verify")));
             if !verify {
                 return Err(KeyError::Jwk("`key_ops` does not allow \"verify\"".into()));
             }
         }
-        if ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
-            .iter()
-            .any(|m| jwk.contains_key(*m))
-        {
+        if ["d", "p", "q", "dp", "dq", "qi", "oth", "k"].iter().any(|m| jwk.contains_key(*m)) {
             return Err(KeyError::PrivateKey);
         }
         let algorithm = match jwk.get("alg") {
@@ -204,26 +177,16 @@ impl PublicKey {
                 Some("RS256") => Algorithm::RS256,
                 Some("RS384") => Algorithm::RS384,
                 Some("RS512") => Algorithm::RS512,
-                _ => {
-                    return Err(KeyError::Jwk(format!(
-                        "`alg` {alg} is not RS256, RS384 or RS512"
-                    )))
-                }
+                _ => return Err(KeyError::Jwk(format!("`alg` {alg} is not RS256, RS384 or RS512"))),
             },
         };
-        let kid =
-            text("kid").ok_or_else(|| KeyError::Jwk("`kid` is missing or not a string".into()))?;
+        let kid = text("kid").ok_or_else(|| KeyError::Jwk("`kid` is missing or not a string".into()))?;
         let member = |name: &str| {
             text(name)
                 .and_then(|v| LOOSE_BASE64URL.decode(v).ok())
                 .ok_or_else(|| KeyError::Jwk(format!("`{name}` is missing or not base64url")))
         };
-        Self::from_components(
-            &member("n")?,
-            &member("e")?,
-            algorithm,
-            Some(kid.to_owned()),
-        )
+        Self::from_components(&member("n")?, &member("e")?, algorithm, Some(kid.to_owned()))
     }
 
     /// The `kid` this key was published under (JWKS keys only).

@@ -48,39 +48,48 @@ compile_error!(
      `aws-lc-rs` are on: add `default-features = false` to the axum-clerk dependency."
 );
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
-compile_error!(
-    "axum-clerk: enable exactly one crypto backend: the `rust-crypto` feature (default) or `aws-lc-rs`."
-);
+compile_error!("axum-clerk: enable exactly one crypto backend: the `rust-crypto` feature (default) or `aws-lc-rs`.");
 
 mod auth;
 mod claims;
 mod clerk;
 mod clock;
 mod config;
+mod context;
 mod cookies;
 mod error;
+mod extract;
 mod has;
 mod jwks;
 mod jwt;
 mod keys;
+mod layer;
+mod protect;
 mod publishable_key;
+mod redirect;
+mod rejection;
 mod request;
+mod token;
 mod verify;
 
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
-    ClerkConfig, ClerkConfigBuilder, ConfigError, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW,
+    ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW,
 };
 pub use error::{Action, Reason, TokenCarrier, TokenError};
+pub use extract::{ProtectLayer, ProtectService};
 pub use has::{Check, Reverification, ReverificationLevel};
 pub use jwks::JwksOptions;
 pub use keys::{KeyError, PublicKey, MIN_RSA_BITS};
+pub use layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
+pub use protect::{Protect, SignedIn};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
-pub use request::{
-    AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER,
-};
+pub use redirect::ReturnTo;
+pub use rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_REDIRECT};
+pub use request::{AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+pub use token::{GetToken, GetTokenError};
 
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).

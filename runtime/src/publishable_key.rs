@@ -60,48 +60,29 @@ impl PublishableKey {
         } else if key.starts_with("pk_test_") {
             InstanceType::Development
         } else {
-            return Err(PublishableKeyError::Malformed(
-                "it must start with pk_test_ or pk_live_",
-            ));
+            return Err(PublishableKeyError::Malformed("it must start with pk_test_ or pk_live_"));
         };
         let parts: Vec<&str> = key.split('_').collect();
         if parts.len() != 3 {
-            return Err(PublishableKeyError::Malformed(
-                "it must have exactly three '_'-separated parts",
-            ));
+            return Err(PublishableKeyError::Malformed("it must have exactly three '_'-separated parts"));
         }
         let body = parts[2].trim_end_matches('=');
         let decoded = STANDARD_NO_PAD
             .decode(body)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or(PublishableKeyError::Malformed(
-                "its body is not base64 of a host name",
-            ))?;
+            .ok_or(PublishableKeyError::Malformed("its body is not base64 of a host name"))?;
         if !decoded.ends_with('$') || decoded.matches('$').count() != 1 {
-            return Err(PublishableKeyError::Malformed(
-                "its body must end with exactly one '$'",
-            ));
+            return Err(PublishableKeyError::Malformed("its body must end with exactly one '$'"));
         }
         let frontend_api = decoded[..decoded.len() - 1].to_owned();
         if !frontend_api.contains('.') {
-            return Err(PublishableKeyError::Malformed(
-                "its Frontend API host has no '.'",
-            ));
+            return Err(PublishableKeyError::Malformed("its Frontend API host has no '.'"));
         }
-        if frontend_api
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-        {
-            return Err(PublishableKeyError::Malformed(
-                "its Frontend API host has invalid characters",
-            ));
+        if frontend_api.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+            return Err(PublishableKeyError::Malformed("its Frontend API host has invalid characters"));
         }
-        Ok(Self {
-            key: key.to_owned(),
-            instance_type,
-            frontend_api,
-        })
+        Ok(Self { key: key.to_owned(), instance_type, frontend_api })
     }
 
     /// Builds the publishable key Clerk would issue for a Frontend API host (`buildPublishableKey`).
@@ -120,11 +101,7 @@ impl PublishableKey {
         let body = STANDARD.encode(format!("{frontend_api}$"));
         Self {
             key: format!("{prefix}{}", body.trim_end_matches('=')),
-            instance_type: if development {
-                InstanceType::Development
-            } else {
-                InstanceType::Production
-            },
+            instance_type: if development { InstanceType::Development } else { InstanceType::Production },
             frontend_api: frontend_api.to_owned(),
         }
     }
@@ -197,10 +174,7 @@ pub(crate) fn cookie_suffix(key: &str) -> String {
 
 fn is_development_frontend_api(fapi: &str) -> bool {
     let lower = fapi.to_ascii_lowercase();
-    if lower.starts_with("clerk.")
-        && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"]
-            .iter()
-            .any(|s| lower.ends_with(s))
+    if lower.starts_with("clerk.") && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"].iter().any(|s| lower.ends_with(s))
     {
         return true;
     }
@@ -210,12 +184,10 @@ fn is_development_frontend_api(fapi: &str) -> bool {
     };
     let words: Vec<&str> = name.split('-').collect();
     let name_ok = words.len() == 3
-        && words[..2]
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && words[..2].iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
         && (1..=2).contains(&words[2].len())
         && words[2].bytes().all(|b| b.is_ascii_digit());
-    let tail_ok = (rest.ends_with("dev") || rest.ends_with("com"))
-        && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'.');
+    let tail_ok =
+        (rest.ends_with("dev") || rest.ends_with("com")) && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'.');
     name_ok && tail_ok
 }

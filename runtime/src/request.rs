@@ -51,13 +51,7 @@ pub struct RequestState {
 
 impl RequestState {
     fn signed_in(auth: Auth) -> Self {
-        Self {
-            status: AuthStatus::SignedIn,
-            reason: None,
-            message: String::new(),
-            auth,
-            infrastructure: false,
-        }
+        Self { status: AuthStatus::SignedIn, reason: None, message: String::new(), auth, infrastructure: false }
     }
 
     fn signed_out(reason: Reason, message: impl Into<String>) -> Self {
@@ -71,10 +65,7 @@ impl RequestState {
     }
 
     fn from_error(err: &TokenError, reason: Reason) -> Self {
-        Self {
-            infrastructure: err.is_infrastructure(),
-            ..Self::signed_out(reason, err.full_message())
-        }
+        Self { infrastructure: err.is_infrastructure(), ..Self::signed_out(reason, err.full_message()) }
     }
 
     /// Signed in or out.
@@ -144,19 +135,11 @@ const DEV_BROWSER: &str = "__clerk_db_jwt";
 
 impl Clerk {
     /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
-    pub(crate) async fn authenticate_parts(
-        &self,
-        _method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-    ) -> RequestState {
+    pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
         match header_token(headers) {
-            HeaderToken::Token(token) => {
-                return self.authenticate_token(token, TokenCarrier::Header).await
-            }
+            HeaderToken::Token(token) => return self.authenticate_token(token, TokenCarrier::Header).await,
             HeaderToken::Unusable(why) => {
-                let err =
-                    TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
+                let err = TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
                 return RequestState::from_error(&err, Reason::TokenInvalid);
             }
             HeaderToken::Absent => {}
@@ -182,10 +165,8 @@ impl Clerk {
         };
         let session = pick(SESSION).filter(|s| !s.is_empty());
         let client_uat = pick(CLIENT_UAT).map_or(0, |v| js_parse_int(&v));
-        let query_has = |name: &str| {
-            uri.query()
-                .is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)))
-        };
+        let query_has =
+            |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
         if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
             if query_has(DEV_BROWSER) {
                 return RequestState::signed_out(Reason::DevBrowserSync, "");
@@ -199,9 +180,7 @@ impl Clerk {
         }
         let session = match (client_uat, session) {
             (0, None) => return RequestState::signed_out(Reason::SessionTokenAndUatMissing, ""),
-            (0, Some(_)) => {
-                return RequestState::signed_out(Reason::SessionTokenButNoClientUat, "")
-            }
+            (0, Some(_)) => return RequestState::signed_out(Reason::SessionTokenButNoClientUat, ""),
             (_, None) => return RequestState::signed_out(Reason::ClientUatButNoSessionToken, ""),
             (_, Some(session)) => session,
         };
@@ -212,8 +191,7 @@ impl Clerk {
         if iat < client_uat as f64 {
             return RequestState::signed_out(Reason::SessionTokenIatBeforeClientUat, "");
         }
-        self.authenticate_token(&session, TokenCarrier::Cookie)
-            .await
+        self.authenticate_token(&session, TokenCarrier::Cookie).await
     }
 
     async fn authenticate_token(&self, token: &str, carrier: TokenCarrier) -> RequestState {
@@ -231,31 +209,20 @@ impl Clerk {
     }
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
-    fn uses_suffixed_cookies(
-        &self,
-        cookies: &Cookies<'_>,
-        session_name: &str,
-        uat_name: &str,
-    ) -> bool {
+    fn uses_suffixed_cookies(&self, cookies: &Cookies<'_>, session_name: &str, uat_name: &str) -> bool {
         let sfx_uat = cookies.get(uat_name);
         let uat = cookies.get(CLIENT_UAT);
         let sfx_session = cookies.get(session_name).unwrap_or_default();
         let session = cookies.get(SESSION).unwrap_or_default();
         let claim = |token: &str, name: &str| -> Option<Value> {
-            jwt::decode(token)
-                .ok()
-                .and_then(|d| d.payload.get(name).cloned())
+            jwt::decode(token).ok().and_then(|d| d.payload.get(name).cloned())
         };
-        let number =
-            |token: &str, name: &str| claim(token, name).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let number = |token: &str, name: &str| claim(token, name).and_then(|v| v.as_f64()).unwrap_or(0.0);
         if !session.is_empty() {
             match claim(&session, "iss").as_ref().and_then(Value::as_str) {
                 None => return false,
                 Some(iss) => {
-                    let host = iss
-                        .strip_prefix("https://")
-                        .or_else(|| iss.strip_prefix("http://"))
-                        .unwrap_or(iss);
+                    let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
                     let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
                     if Some(host) != fapi {
                         return true;
@@ -268,18 +235,14 @@ impl Clerk {
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
-        if sfx_uat != Some("0")
-            && uat != Some("0")
-            && number(&session, "iat") > number(&sfx_session, "iat")
-        {
+        if sfx_uat != Some("0") && uat != Some("0") && number(&session, "iat") > number(&sfx_session, "iat") {
             return false;
         }
         if sfx_uat == Some("0") && uat != Some("0") {
             return false;
         }
         let now_secs = (self.config().clock.now_ms() / 1000) as f64;
-        if self.config().publishable_key().map(|pk| pk.instance_type())
-            != Some(InstanceType::Production)
+        if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some("0")
             && uat == Some("0")
             && number(&sfx_session, "exp") <= now_secs
@@ -302,11 +265,7 @@ fn machine_token(token: &str) -> Option<RequestState> {
     }
     let decoded = jwt::decode(token).ok()?;
     let category = decoded.header_str("cat");
-    let m2m_subject = decoded
-        .payload
-        .get("sub")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s.starts_with("mch_"));
+    let m2m_subject = decoded.payload.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
     if category == Some("cl_B7d4PD222AAA") || m2m_subject {
         return mismatch();
     }

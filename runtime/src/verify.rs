@@ -58,10 +58,7 @@ impl Verifier {
     pub(crate) async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
         let decoded = jwt::decode(token)?;
         if decoded.header_str("cat") == Some("cl_B7d4PD333AAA") {
-            return Err(TokenError::new(
-                Reason::TokenInvalid,
-                "Invalid session token category.",
-            ));
+            return Err(TokenError::new(Reason::TokenInvalid, "Invalid session token category."));
         }
         match decoded.header.get("typ") {
             None => {}
@@ -98,16 +95,11 @@ impl Verifier {
         }
         let kid = match decoded.header.get("kid") {
             None => None,
-            Some(Value::String(kid))
-                if kid.len() <= MAX_KID_LEN && kid.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
+            Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN && kid.bytes().all(|b| b.is_ascii_graphic()) => {
                 Some(kid.as_str())
             }
             Some(_) => {
-                return Err(TokenError::new(
-                    Reason::TokenInvalid,
-                    "Invalid JWT key ID (kid).",
-                ));
+                return Err(TokenError::new(Reason::TokenInvalid, "Invalid JWT key ID (kid)."));
             }
         };
         let key = self.keys.key(kid).await?;
@@ -121,20 +113,11 @@ impl Verifier {
             )
             .with_action(Action::EnsureClerkJwt));
         }
-        let signature_ok =
-            (self.provider.verifier_factory)(&algorithm, key.decoding_key()).map(|verifier| {
-                verifier
-                    .verify(decoded.signing_input.as_bytes(), &decoded.signature)
-                    .is_ok()
-            });
+        let signature_ok = (self.provider.verifier_factory)(&algorithm, key.decoding_key())
+            .map(|verifier| verifier.verify(decoded.signing_input.as_bytes(), &decoded.signature).is_ok());
         match signature_ok {
             Ok(true) => {}
-            Ok(false) => {
-                return Err(TokenError::new(
-                    Reason::TokenInvalidSignature,
-                    "JWT signature is invalid.",
-                ))
-            }
+            Ok(false) => return Err(TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.")),
             Err(err) => {
                 return Err(TokenError::new(
                     Reason::TokenVerificationFailed,
@@ -163,8 +146,7 @@ impl Verifier {
         check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
         let now = self.clock.now_ms() as f64;
         let skew = self.clock_skew_ms as f64;
-        let exp = number_claim(claims, "exp", "expiry date")?
-            .ok_or_else(|| wrong_type("exp", "expiry date", None))?;
+        let exp = number_claim(claims, "exp", "expiry date")?.ok_or_else(|| wrong_type("exp", "expiry date", None))?;
         if exp * 1000.0 <= now - skew {
             return Err(TokenError::new(
                 Reason::TokenExpired,
@@ -204,17 +186,10 @@ impl Verifier {
 }
 
 /// A time claim: absent is `None`; present but not a number is an error.
-fn number_claim(
-    claims: &Map<String, Value>,
-    name: &str,
-    what: &str,
-) -> Result<Option<f64>, TokenError> {
+fn number_claim(claims: &Map<String, Value>, name: &str, what: &str) -> Result<Option<f64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| wrong_type(name, what, claims.get(name))),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| wrong_type(name, what, claims.get(name))),
         Some(other) => Err(wrong_type(name, what, Some(other))),
     }
 }
@@ -222,10 +197,7 @@ fn number_claim(
 fn wrong_type(name: &str, what: &str, value: Option<&Value>) -> TokenError {
     TokenError::new(
         Reason::TokenVerificationFailed,
-        format!(
-            "Invalid JWT {what} claim ({name}) {}. Expected number.",
-            js_stringify(value)
-        ),
+        format!("Invalid JWT {what} claim ({name}) {}. Expected number.", js_stringify(value)),
     )
     .with_action(Action::EnsureClerkJwt)
 }
@@ -242,9 +214,7 @@ fn check_audience(aud: Option<&Value>, audience: &[String]) -> Result<(), TokenE
         Some(Value::String(one)) => audience.iter().any(|a| a == one),
         Some(Value::Array(many)) => {
             many.iter().all(Value::is_string)
-                && many
-                    .iter()
-                    .any(|v| audience.iter().any(|a| Some(a.as_str()) == v.as_str()))
+                && many.iter().any(|v| audience.iter().any(|a| Some(a.as_str()) == v.as_str()))
         }
         _ => false,
     };
@@ -253,18 +223,11 @@ fn check_audience(aud: Option<&Value>, audience: &[String]) -> Result<(), TokenE
     }
     let message = match aud {
         Some(Value::Array(_)) => {
-            format!(
-                "Invalid JWT audience claim array (aud) {}. Is not included in \"{expected}\".",
-                js_stringify(aud)
-            )
+            format!("Invalid JWT audience claim array (aud) {}. Is not included in \"{expected}\".", js_stringify(aud))
         }
-        _ => format!(
-            "Invalid JWT audience claim (aud) {}. Is not included in \"{expected}\".",
-            js_stringify(aud)
-        ),
+        _ => format!("Invalid JWT audience claim (aud) {}. Is not included in \"{expected}\".", js_stringify(aud)),
     };
-    Err(TokenError::new(Reason::TokenVerificationFailed, message)
-        .with_action(Action::EnsureClerkJwt))
+    Err(TokenError::new(Reason::TokenVerificationFailed, message).with_action(Action::EnsureClerkJwt))
 }
 
 /// `azp`: when authorized parties are configured it must be present and equal one of them
@@ -280,10 +243,6 @@ fn check_authorized_party(azp: Option<&Value>, parties: &[String]) -> Result<(),
     }
     Err(TokenError::new(
         Reason::TokenInvalidAuthorizedParties,
-        format!(
-            "Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".",
-            js_stringify(azp),
-            parties.join(",")
-        ),
+        format!("Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".", js_stringify(azp), parties.join(",")),
     ))
 }

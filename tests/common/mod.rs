@@ -16,14 +16,10 @@ use std::time::Duration;
 
 mod base64_url {
     pub fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
             }
@@ -35,27 +31,19 @@ mod base64_url {
 /// The Clerk fixtures file (tests/data/clerk-fixtures.json).
 pub fn fixtures() -> &'static Value {
     static FIXTURES: OnceLock<Value> = OnceLock::new();
-    FIXTURES
-        .get_or_init(|| serde_json::from_str(include_str!("../data/clerk-fixtures.json")).unwrap())
+    FIXTURES.get_or_init(|| serde_json::from_str(include_str!("../data/clerk-fixtures.json")).unwrap())
 }
 
 /// One fixture string, e.g. `fx("mockJwt")`.
 pub fn fx(name: &str) -> String {
-    fixtures()[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("fixture {name}"))
-        .to_owned()
+    fixtures()[name].as_str().unwrap_or_else(|| panic!("fixture {name}")).to_owned()
 }
 
 /// Our own generated keys (tests/data/test-keys.json).
 pub fn test_key(name: &str, field: &str) -> String {
     static KEYS: OnceLock<Value> = OnceLock::new();
-    let keys =
-        KEYS.get_or_init(|| serde_json::from_str(include_str!("../data/test-keys.json")).unwrap());
-    keys[name][field]
-        .as_str()
-        .unwrap_or_else(|| panic!("test key {name}.{field}"))
-        .to_owned()
+    let keys = KEYS.get_or_init(|| serde_json::from_str(include_str!("../data/test-keys.json")).unwrap());
+    keys[name][field].as_str().unwrap_or_else(|| panic!("test key {name}.{field}")).to_owned()
 }
 
 pub const KID: &str = "ins_2GIoQhbUpy0hX7B2cVkuTMinXoD";
@@ -77,31 +65,21 @@ pub fn mock_payload() -> Map<String, Value> {
 /// runs on `aws-lc-rs`, jsonwebtoken has both backends on and would otherwise refuse to choose.
 /// (axum-clerk itself never relies on the process-wide provider.)
 pub fn sign_with(private_pem: &str, header: &Value, payload: &Value) -> String {
-    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
-    );
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(&jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER);
     let alg = match header["alg"].as_str() {
         Some("RS384") => jsonwebtoken::Algorithm::RS384,
         Some("RS512") => jsonwebtoken::Algorithm::RS512,
         _ => jsonwebtoken::Algorithm::RS256,
     };
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(payload.to_string().as_bytes())
-    );
+    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()));
     let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, alg).unwrap();
     format!("{input}.{signature}")
 }
 
 /// A token signed with the fixture key (`pemEncodedSignKey`, kid `ins_2GIo…`), header as Clerk's.
 pub fn mint(payload: Value) -> String {
-    sign_with(
-        &fx("pemEncodedSignKey"),
-        &json!({"alg": "RS256", "kid": KID, "typ": "JWT"}),
-        &payload,
-    )
+    sign_with(&fx("pemEncodedSignKey"), &json!({"alg": "RS256", "kid": KID, "typ": "JWT"}), &payload)
 }
 
 /// `mockJwtPayload` with `changes` merged in (`null` removes a claim), signed with the fixture key.
@@ -119,9 +97,7 @@ pub fn mint_mock(changes: Value) -> String {
 
 /// A config with the fixture PEM public key and the pinned clock.
 pub fn pem_config() -> ClerkConfigBuilder {
-    ClerkConfig::builder()
-        .jwt_key(fx("pemEncodedPublicKey"))
-        .clock(pinned_clock())
+    ClerkConfig::builder().jwt_key(fx("pemEncodedPublicKey")).clock(pinned_clock())
 }
 
 pub fn clerk(builder: ClerkConfigBuilder) -> Clerk {
@@ -154,38 +130,26 @@ struct ServerState {
 
 async fn serve_jwks(State(state): State<ServerState>, headers: HeaderMap) -> Response {
     state.hits.fetch_add(1, Ordering::SeqCst);
-    *state.last_authorization.lock().unwrap() = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    *state.last_authorization.lock().unwrap() =
+        headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let behaviour = state.behaviour.lock().unwrap().clone();
     if !behaviour.delay.is_zero() {
         tokio::time::sleep(behaviour.delay).await;
     }
-    (
-        behaviour.status,
-        [("content-type", "application/json")],
-        behaviour.body,
-    )
-        .into_response()
+    (behaviour.status, [("content-type", "application/json")], behaviour.body).into_response()
 }
 
 impl JwksServer {
     /// Starts serving `body` with 200 at `http://127.0.0.1:<port>/v1/jwks`.
     pub async fn start(body: Value) -> Self {
-        let behaviour = Arc::new(Mutex::new(Behaviour {
-            status: StatusCode::OK,
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }));
+        let behaviour =
+            Arc::new(Mutex::new(Behaviour { status: StatusCode::OK, body: body.to_string(), delay: Duration::ZERO }));
         let state = ServerState {
             hits: Arc::new(AtomicUsize::new(0)),
             behaviour: Arc::clone(&behaviour),
             last_authorization: Arc::new(Mutex::new(None)),
         };
-        let app = Router::new()
-            .route("/v1/jwks", get(serve_jwks))
-            .with_state(state.clone());
+        let app = Router::new().route("/v1/jwks", get(serve_jwks)).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -228,10 +192,7 @@ impl JwksServer {
 
     /// A config reading this server's JWKS through the Backend API path with a secret key.
     pub fn config(&self) -> ClerkConfigBuilder {
-        ClerkConfig::builder()
-            .secret_key("sk_test_deadbeef")
-            .api_url(&self.url)
-            .clock(pinned_clock())
+        ClerkConfig::builder().secret_key("sk_test_deadbeef").api_url(&self.url).clock(pinned_clock())
     }
 }
 
@@ -257,16 +218,8 @@ fn merged(base: &Value, changes: &Value) -> Value {
 pub fn create_jwt(header: Value, payload: Value) -> String {
     let header = merged(&fixtures()["mockJwtHeader"], &header);
     let payload = merged(&fixtures()["mockJwtPayload"], &payload);
-    let signature = fx("mockMalformedJwt")
-        .rsplit('.')
-        .next()
-        .unwrap()
-        .to_owned();
-    format!(
-        "{}.{}.{signature}",
-        b64(header.to_string().as_bytes()),
-        b64(payload.to_string().as_bytes())
-    )
+    let signature = fx("mockMalformedJwt").rsplit('.').next().unwrap().to_owned();
+    format!("{}.{}.{signature}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()))
 }
 
 /// Mock header with `header` changes and mock payload with `payload` changes, properly signed.

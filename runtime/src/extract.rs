@@ -1,0 +1,124 @@
+//! Reading the auth state in handlers: the [`Auth`] extractor, `Option<Auth>`, [`SignedIn`], and
+//! [`ProtectLayer`] for whole route trees (Next.js `layout.tsx` + `auth.protect()`).
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, FutureExt as _};
+use http::request::Parts;
+use http::Request;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::auth::Auth;
+use crate::protect::{Protect, SignedIn};
+use crate::rejection::{MissingClerkLayer, ProtectRejection};
+
+/// `Auth` as an extractor: the request's auth state, signed in or not. Fails with 500
+/// ([`MissingClerkLayer`]) when [`ClerkLayer`](crate::ClerkLayer) is not installed.
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = MissingClerkLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Auth>().cloned().ok_or(MissingClerkLayer)
+    }
+}
+
+/// `Option<Auth>`: `Some` when signed in, `None` when signed out; still a 500 without the layer.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Auth {
+    type Rejection = MissingClerkLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let auth = parts.extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+        Ok(auth.is_signed_in().then(|| auth.clone()))
+    }
+}
+
+/// `SignedIn` as an extractor: `auth.protect()` with no argument. Signed-out page requests are
+/// sent to sign-in, other signed-out requests get 404.
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ProtectRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let auth = parts.extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+        auth.protect(&Protect::signed_in())
+    }
+}
+
+/// Applies a [`Protect`] rule to every route below it. Use it with `Router::route_layer` (so
+/// unmatched paths still 404) or on a nested router; [`ClerkLayer`](crate::ClerkLayer) must be
+/// installed outside it.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_clerk::{Clerk, ClerkConfig, ClerkLayer, Protect, ProtectLayer};
+///
+/// let dashboard: Router = Router::new()
+///     .route("/", get(|| async { "dashboard" }))
+///     .route("/settings", get(|| async { "settings" }))
+///     .route_layer(ProtectLayer::new(Protect::signed_in()));
+/// # let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+/// let app: Router = Router::new().nest("/dashboard", dashboard).layer(ClerkLayer::new(clerk));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ProtectLayer {
+    rule: Protect,
+}
+
+impl ProtectLayer {
+    /// A layer enforcing `rule`.
+    pub fn new(rule: Protect) -> Self {
+        Self { rule }
+    }
+}
+
+impl<S> Layer<S> for ProtectLayer {
+    type Service = ProtectService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ProtectService { inner, rule: self.rule.clone() }
+    }
+}
+
+/// The service of [`ProtectLayer`].
+#[derive(Debug, Clone)]
+pub struct ProtectService<S> {
+    inner: S,
+    rule: Protect,
+}
+
+impl<S> Service<Request<Body>> for ProtectService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let decision = match request.extensions().get::<Auth>() {
+            None => Err(ProtectRejection::from(MissingClerkLayer)),
+            Some(auth) => auth.protect(&self.rule).map(drop),
+        };
+        match decision {
+            Ok(()) => {
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                async move { inner.call(request).await }.boxed()
+            }
+            Err(rejection) => {
+                let response = rejection.into_response();
+                async move { Ok(response) }.boxed()
+            }
+        }
+    }
+}

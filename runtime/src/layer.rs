@@ -1,0 +1,167 @@
+//! `ClerkLayer`: Clerk's `clerkMiddleware()` for axum/tower. Authenticates each request once,
+//! stores the [`Auth`] in the request extensions and in a task-local for [`auth()`], and adds
+//! Clerk's `x-clerk-auth-*` headers to signed-out responses.
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::auth::Auth;
+use crate::clerk::Clerk;
+use crate::context::{RequestContext, RequestInfo};
+use crate::rejection::MissingClerkLayer;
+
+tokio::task_local! {
+    static CURRENT_AUTH: Auth;
+}
+
+/// The auth state of the request this task is serving: Clerk's `auth()`.
+///
+/// Works anywhere in the request's task below [`ClerkLayer`] — in a handler, in a helper it
+/// calls, in a nested service. (Task-locals do not cross `tokio::spawn`: pass the `Auth` along.)
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_clerk::{auth, MissingClerkLayer};
+///
+/// async fn whoami() -> Result<String, MissingClerkLayer> {
+///     Ok(auth()?.user_id().unwrap_or("nobody").to_owned())
+/// }
+/// # let clerk = axum_clerk::Clerk::new(axum_clerk::ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+/// let app: Router = Router::new().route("/whoami", get(whoami)).layer(axum_clerk::ClerkLayer::new(clerk));
+/// ```
+///
+/// # Errors
+/// [`MissingClerkLayer`] when called outside a request served through [`ClerkLayer`].
+pub fn auth() -> Result<Auth, MissingClerkLayer> {
+    CURRENT_AUTH.try_with(Clone::clone).map_err(|_| MissingClerkLayer)
+}
+
+/// Authenticates every request with a [`Clerk`] instance. Add it with `Router::layer`, after the
+/// routes it covers.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_clerk::{Auth, Clerk, ClerkConfig, ClerkLayer};
+///
+/// async fn me(auth: Auth) -> String {
+///     auth.user_id().unwrap_or("signed out").to_owned()
+/// }
+///
+/// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+/// let app: Router = Router::new().route("/me", get(me)).layer(ClerkLayer::new(clerk));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClerkLayer {
+    clerk: Clerk,
+}
+
+impl ClerkLayer {
+    /// A layer authenticating with `clerk`.
+    pub fn new(clerk: Clerk) -> Self {
+        Self { clerk }
+    }
+}
+
+impl<S> Layer<S> for ClerkLayer {
+    type Service = ClerkService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClerkService { inner, clerk: self.clerk.clone() }
+    }
+}
+
+/// The service [`ClerkLayer`] wraps around the inner service.
+#[derive(Debug, Clone)]
+pub struct ClerkService<S> {
+    inner: S,
+    clerk: Clerk,
+}
+
+impl<S> ClerkService<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, clerk: Clerk) -> Self {
+        Self { inner, clerk }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for ClerkService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Result<Response<ResBody>, S::Error>>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The clone that was driven to readiness is the one we call (tower's usual swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let clerk = self.clerk.clone();
+        ResponseFuture(Box::pin(async move {
+            let state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
+            let ctx = RequestContext {
+                request: Some(RequestInfo::from_request(request.uri(), request.headers())),
+                infrastructure: state.is_infrastructure_failure(),
+                clerk,
+            };
+            let debug_headers = state.debug_headers();
+            let auth = state.into_auth().with_context(Arc::new(ctx));
+            request.extensions_mut().insert(auth.clone());
+            let mut response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
+            for (name, value) in &debug_headers {
+                if !response.headers().contains_key(name) {
+                    response.headers_mut().insert(name, value.clone());
+                }
+            }
+            Ok(response)
+        }))
+    }
+}
+
+/// The response future of [`ClerkService`].
+pub struct ResponseFuture<T>(BoxFuture<'static, T>);
+
+impl<T> Future for ResponseFuture<T> {
+    type Output = T;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for ResponseFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

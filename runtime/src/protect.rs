@@ -1,0 +1,223 @@
+//! `protect`: Clerk's decision table (clerk-semantics §1.5, §1.6) for who gets in, and the
+//! signed-in view it returns.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::config::Denial;
+use crate::has::Check;
+use crate::redirect::{app_origin, configured_target, portal_location, Portal, ReturnTo};
+use crate::rejection::{ProtectRejection, Redirect};
+
+type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+enum Requirement {
+    SignedIn,
+    Has(Check),
+    Predicate(Predicate),
+}
+
+/// A protect rule: what a request must satisfy, and where to send it otherwise.
+///
+/// ```
+/// use axum_clerk::{Check, Protect};
+/// let signed_in = Protect::signed_in();
+/// let managers = Protect::permission("org:team_settings:manage").unauthorized_url("/no-access");
+/// let admins_or_owner = Protect::predicate(|auth| {
+///     auth.has(&Check::role("org:admin")) || auth.user_id() == Some("user_owner")
+/// });
+/// # let _ = (signed_in, managers, admins_or_owner);
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Protect {
+    requirement: Requirement,
+    unauthenticated_url: Option<String>,
+    unauthorized_url: Option<String>,
+}
+
+impl fmt::Debug for Protect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let requirement: &dyn fmt::Debug = match &self.requirement {
+            Requirement::SignedIn => &"signed in",
+            Requirement::Has(check) => check,
+            Requirement::Predicate(_) => &"predicate",
+        };
+        f.debug_struct("Protect")
+            .field("requirement", requirement)
+            .field("unauthenticated_url", &self.unauthenticated_url)
+            .field("unauthorized_url", &self.unauthorized_url)
+            .finish()
+    }
+}
+
+impl Protect {
+    fn new(requirement: Requirement) -> Self {
+        Self { requirement, unauthenticated_url: None, unauthorized_url: None }
+    }
+
+    /// Any signed-in user (`auth.protect()`).
+    pub fn signed_in() -> Self {
+        Self::new(Requirement::SignedIn)
+    }
+
+    /// A signed-in user for whom [`Auth::has`] holds.
+    pub fn check(check: Check) -> Self {
+        Self::new(Requirement::Has(check))
+    }
+
+    /// A signed-in user with this role in the active organisation.
+    pub fn role(role: impl Into<String>) -> Self {
+        Self::check(Check::role(role))
+    }
+
+    /// A signed-in user with this permission in the active organisation.
+    pub fn permission(permission: impl Into<String>) -> Self {
+        Self::check(Check::permission(permission))
+    }
+
+    /// A signed-in user for whom `predicate` holds (Clerk's `protect(has => …)`).
+    pub fn predicate(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> Self {
+        Self::new(Requirement::Predicate(Arc::new(predicate)))
+    }
+
+    /// Where to send signed-out requests (any kind), instead of sign-in / 404.
+    pub fn unauthenticated_url(mut self, url: impl Into<String>) -> Self {
+        self.unauthenticated_url = Some(url.into()).filter(|u| !u.is_empty());
+        self
+    }
+
+    /// Where to send signed-in but unauthorized requests, instead of 404.
+    pub fn unauthorized_url(mut self, url: impl Into<String>) -> Self {
+        self.unauthorized_url = Some(url.into()).filter(|u| !u.is_empty());
+        self
+    }
+
+    fn allows(&self, auth: &Auth) -> bool {
+        match &self.requirement {
+            Requirement::SignedIn => true,
+            Requirement::Has(check) => auth.has(check),
+            Requirement::Predicate(predicate) => predicate(auth),
+        }
+    }
+}
+
+impl Default for Protect {
+    fn default() -> Self {
+        Self::signed_in()
+    }
+}
+
+/// A request that passed `protect`: signed in, so [`SignedIn::user_id`] is not optional.
+/// Everything else of [`Auth`] is reached through `Deref`.
+#[derive(Debug, Clone)]
+pub struct SignedIn(Auth);
+
+impl SignedIn {
+    /// The signed-in user's ID.
+    #[must_use]
+    pub fn user_id(&self) -> &str {
+        self.0.user_id().unwrap_or_default()
+    }
+
+    /// The underlying auth object.
+    #[must_use]
+    pub fn into_auth(self) -> Auth {
+        self.0
+    }
+}
+
+impl Deref for SignedIn {
+    type Target = Auth;
+    fn deref(&self) -> &Auth {
+        &self.0
+    }
+}
+
+impl Auth {
+    /// Clerk's `auth.protect()`, with the HEAD decision table:
+    ///
+    /// | state | answer |
+    /// |---|---|
+    /// | keys unavailable (JWKS down, nothing cached) | 503 + `Retry-After`, never sign-in |
+    /// | signed out (or pending), `unauthenticated_url` | 307 → that URL |
+    /// | signed out, page request (`Sec-Fetch-Dest: document\|iframe`, `Accept: text/html`) | 307 → sign-in with `redirect_url` = current URL (htmx: `HX-Redirect`) |
+    /// | signed out, other | 404 (or the configured API status) |
+    /// | signed in, rule holds | `Ok(SignedIn)` |
+    /// | signed in, rule fails, `unauthorized_url` | 307 → that URL |
+    /// | signed in, rule fails | 404 (or the configured API status) |
+    ///
+    /// ```
+    /// use axum_clerk::{Auth, Protect, ProtectRejection};
+    /// let refused = Auth::signed_out().protect(&Protect::signed_in()).unwrap_err();
+    /// assert_eq!(refused, ProtectRejection::Status(http::StatusCode::NOT_FOUND));
+    /// ```
+    ///
+    /// # Errors
+    /// The [`ProtectRejection`] to answer with; it implements `IntoResponse`.
+    pub fn protect(&self, rule: &Protect) -> Result<SignedIn, ProtectRejection> {
+        let ctx = self.context();
+        let info = ctx.and_then(|c| c.request.as_ref());
+        let htmx = info.is_some_and(|i| i.htmx);
+        let origin = ctx.and_then(|c| app_origin(c.clerk.config(), info));
+        let redirect_to = |url: &str, which: &str| match configured_target(url, origin.as_ref()) {
+            Some(location) => ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)),
+            None => ProtectRejection::Misconfigured(format!("{which} `{url}` is not an absolute path or http(s) URL")),
+        };
+        let api_status = |denial: Denial| {
+            let hook = ctx.and_then(|c| c.clerk.config().api_rejection_status.as_ref());
+            ProtectRejection::Status(hook.map_or(http::StatusCode::NOT_FOUND, |hook| hook(denial)))
+        };
+        if !self.is_signed_in() {
+            if let Some(ctx) = ctx.filter(|c| c.infrastructure) {
+                let retry = ctx.clerk.config().jwks.failure_backoff.as_secs().max(1);
+                return Err(ProtectRejection::Unavailable { retry_after_secs: retry });
+            }
+            if let Some(url) = &rule.unauthenticated_url {
+                return Err(redirect_to(url, "unauthenticated_url"));
+            }
+            if let Some(ctx) = ctx.filter(|_| info.is_some_and(|i| i.page || i.htmx)) {
+                let pending = self.session_status() == Some("pending");
+                let location =
+                    portal_location(ctx.clerk.config(), info, Portal::SignIn, &ReturnTo::CurrentUrl, pending);
+                return Err(ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)));
+            }
+            return Err(api_status(Denial::Unauthenticated));
+        }
+        if rule.allows(self) {
+            return Ok(SignedIn(self.clone()));
+        }
+        match &rule.unauthorized_url {
+            Some(url) => Err(redirect_to(url, "unauthorized_url")),
+            None => Err(api_status(Denial::Unauthorized)),
+        }
+    }
+
+    /// Clerk's `redirectToSignIn({ returnBackUrl })`: a 307 to the sign-in URL (configured, or the
+    /// Account Portal of the publishable key) with `redirect_url` per `return_to`.
+    #[must_use]
+    pub fn redirect_to_sign_in(&self, return_to: ReturnTo) -> Redirect {
+        self.portal_redirect(Portal::SignIn, &return_to)
+    }
+
+    /// Clerk's `redirectToSignUp({ returnBackUrl })`.
+    #[must_use]
+    pub fn redirect_to_sign_up(&self, return_to: ReturnTo) -> Redirect {
+        self.portal_redirect(Portal::SignUp, &return_to)
+    }
+
+    fn portal_redirect(&self, portal: Portal, return_to: &ReturnTo) -> Redirect {
+        let pending = self.session_status() == Some("pending");
+        match self.context() {
+            Some(ctx) => {
+                let info = ctx.request.as_ref();
+                let location = portal_location(ctx.clerk.config(), info, portal, return_to, pending);
+                Redirect::to(location).for_htmx(info.is_some_and(|i| i.htmx))
+            }
+            None => Redirect::to(if portal == Portal::SignIn { "/sign-in" } else { "/sign-up" }),
+        }
+    }
+}
