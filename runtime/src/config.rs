@@ -79,6 +79,7 @@ pub struct ClerkConfig {
     pub(crate) app_origin: Option<Url>,
     pub(crate) allowed_redirect_origins: Vec<String>,
     pub(crate) api_rejection_status: Option<ApiStatusHook>,
+    pub(crate) api_timeout: Duration,
 }
 
 /// Why `protect` refused an API (non-page) request.
@@ -300,6 +301,7 @@ pub struct ClerkConfigBuilder {
     app_origin: Option<String>,
     allowed_redirect_origins: Vec<String>,
     api_rejection_status: Option<ApiStatusHook>,
+    api_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClerkConfigBuilder {
@@ -326,6 +328,12 @@ impl ClerkConfigBuilder {
         S: Into<String>,
     {
         self.allowed_redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Time limit of Backend API calls such as `get_token` with a template (default 10 s).
+    pub fn api_timeout(mut self, timeout: Duration) -> Self {
+        self.api_timeout = Some(timeout);
         self
     }
 
@@ -515,6 +523,7 @@ impl ClerkConfigBuilder {
             app_origin,
             allowed_redirect_origins,
             api_rejection_status: self.api_rejection_status,
+            api_timeout: self.api_timeout.unwrap_or(Duration::from_secs(10)),
             secret_key,
             publishable_key,
             jwt_key,

@@ -2,7 +2,6 @@
 //! by Clerk's Backend API.
 
 use serde_json::Value;
-use std::time::Duration;
 
 use crate::auth::Auth;
 
@@ -66,9 +65,6 @@ pub enum GetTokenError {
     InvalidResponse,
 }
 
-/// Time limit of one Backend API token request.
-const TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
-
 impl Auth {
     /// Clerk's `getToken()`: `None` when signed out; the verified session token of this request
     /// without a template; with a template (or a lifetime), a fresh token from
@@ -94,7 +90,7 @@ impl Auth {
                 segments.push(template);
             }
         }
-        let mut request = clerk.http().post(url).bearer_auth(secret).timeout(TOKEN_TIMEOUT);
+        let mut request = clerk.http().post(url).bearer_auth(secret).timeout(config.api_timeout);
         request = match options.expires_in_seconds {
             Some(seconds) => request
                 .header(http::header::CONTENT_TYPE, "application/json")

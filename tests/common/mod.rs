@@ -236,3 +236,40 @@ pub async fn refusal(clerk: &Clerk, token: &str) -> (String, String) {
         Err(err) => (err.reason().to_string(), err.message().to_owned()),
     }
 }
+
+/// A response read whole: status, headers, body text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends one request through `app` with `tower::ServiceExt::oneshot`.
+pub async fn send(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let response = app.clone().oneshot(builder.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+/// Headers of a browser navigation (Clerk's page request).
+pub const PAGE: (&str, &str) = ("sec-fetch-dest", "document");
+
+/// `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("authorization", format!("Bearer {token}"))
+}
