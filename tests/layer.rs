@@ -5,7 +5,7 @@ mod common;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use axum_clerk::{auth, Auth, Clerk, Clock, ClerkConfig, ClerkLayer, FixedClock, JwksOptions, MissingClerkLayer};
+use axum_clerk::{auth, Auth, Clerk, ClerkConfig, ClerkLayer, Clock, FixedClock, JwksOptions, MissingClerkLayer};
 use common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -149,7 +149,9 @@ async fn over_a_real_socket_cookie_and_header_sessions_work_end_to_end() {
     let app = Router::new()
         .route("/me", get(me))
         .route("/whoami", get(|| async { json!(auth().ok().and_then(|a| a.user_id().map(str::to_owned))).to_string() }))
-        .layer(ClerkLayer::new(clerk(server.config().publishable_key("pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA"))));
+        .layer(ClerkLayer::new(clerk(
+            server.config().publishable_key("pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA"),
+        )));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -54,7 +54,10 @@ fn app_with(config: ClerkConfigBuilder) -> Router {
         )
         .route("/denied", route(Protect::role("random-role").unauthorized_url("/denied-page")))
         .route("/only-url", route(Protect::signed_in().unauthorized_url("https://www.clerk.com/denied")))
-        .route("/predicate", route(Protect::predicate(|a| a.has(&Check::permission("org:a:b")) || a.org_slug() == Some("acme"))))
+        .route(
+            "/predicate",
+            route(Protect::predicate(|a| a.has(&Check::permission("org:a:b")) || a.org_slug() == Some("acme"))),
+        )
         .route("/bad-target", route(Protect::role("x").unauthorized_url("javascript:alert(1)")))
         .layer(ClerkLayer::new(clerk(config)))
 }
@@ -93,14 +96,19 @@ async fn row_2_signed_out_page_request_redirects_to_sign_in_with_the_current_url
     for page in [PAGE, ("sec-fetch-dest", "iframe"), ("accept", "text/html,application/xhtml+xml,*/*;q=0.8")] {
         let reply = send(&app(), "GET", "/protected", &[page]).await;
         assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT, "{page:?}");
-        assert_eq!(reply.header("location"), Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected")));
+        assert_eq!(
+            reply.header("location"),
+            Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+        );
         assert_eq!(reply.header("x-clerk-auth-status"), Some("signed-out"));
     }
 }
 
 #[tokio::test]
 async fn row_4_signed_out_api_request_is_404_with_an_empty_body() {
-    for headers in [&[][..], &[("sec-fetch-dest", "empty"), ("accept", "application/json")][..], &[("accept", "*/*")][..]] {
+    for headers in
+        [&[][..], &[("sec-fetch-dest", "empty"), ("accept", "application/json")][..], &[("accept", "*/*")][..]]
+    {
         let reply = send(&app(), "GET", "/protected", headers).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert_eq!(reply.body, "");
@@ -146,7 +154,10 @@ async fn case_08_signed_in_without_permission_goes_to_unauthorized_url() {
 #[tokio::test]
 async fn case_09_and_10_sign_in_location_is_exact_and_carries_the_dev_browser_token() {
     let reply = send(&app(), "GET", "/protected", &[PAGE]).await;
-    assert_eq!(reply.header("location"), Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected")));
+    assert_eq!(
+        reply.header("location"),
+        Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+    );
     let reply = send(&app(), "GET", "/protected", &[PAGE, ("cookie", "__clerk_db_jwt=test_jwt")]).await;
     assert_eq!(
         reply.header("location"),
@@ -165,7 +176,12 @@ async fn case_19_role_and_unauthorized_url_in_one_rule_still_checks_the_role() {
 #[tokio::test]
 async fn case_21_authorized_role_with_unauthorized_url_passes() {
     let app = Router::new()
-        .route("/", get(|auth: Auth| async move { auth.protect(&Protect::role("org:admin").unauthorized_url("/denied")).map(|_| "ok") }))
+        .route(
+            "/",
+            get(|auth: Auth| async move {
+                auth.protect(&Protect::role("org:admin").unauthorized_url("/denied")).map(|_| "ok")
+            }),
+        )
         .layer(ClerkLayer::new(clerk(config())));
     let (k, v) = bearer(&admin_token());
     assert_eq!(send(&app, "GET", "/", &[(k, &v)]).await.body, "ok");
@@ -182,7 +198,8 @@ async fn case_22_only_a_url_option_means_signed_in_only() {
 async fn custom_predicate_over_has_decides() {
     assert_eq!(as_user("/predicate", &member_token(), &[]).await.status, StatusCode::OK, "has permission");
     assert_eq!(as_user("/predicate", &admin_token(), &[]).await.status, StatusCode::OK, "slug acme");
-    let neither = mint_mock(json!({"org_id": "org_1", "org_role": "org:member", "org_slug": "x", "org_permissions": []}));
+    let neither =
+        mint_mock(json!({"org_id": "org_1", "org_role": "org:member", "org_slug": "x", "org_permissions": []}));
     assert_eq!(as_user("/predicate", &neither, &[]).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -190,7 +207,10 @@ async fn custom_predicate_over_has_decides() {
 async fn htmx_requests_get_hx_redirect_instead_of_a_307() {
     let reply = send(&app(), "GET", "/protected", &[("hx-request", "true")]).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("hx-redirect"), Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected")));
+    assert_eq!(
+        reply.header("hx-redirect"),
+        Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+    );
     assert!(reply.header("location").is_none());
     let reply = as_user("/both", &member_token(), &[("hx-request", "true")]).await;
     assert_eq!(reply.header("hx-redirect"), Some("https://www.clerk.com/discover"));
@@ -213,7 +233,8 @@ async fn api_rejection_status_hook_turns_404s_into_401_and_403() {
 async fn key_outage_is_503_with_retry_after_never_a_sign_in_redirect() {
     let server = JwksServer::clerk_fixture().await;
     server.set_raw(StatusCode::BAD_GATEWAY, "");
-    let opts = JwksOptions { max_attempts: 1, failure_backoff: std::time::Duration::from_secs(7), ..JwksOptions::default() };
+    let opts =
+        JwksOptions { max_attempts: 1, failure_backoff: std::time::Duration::from_secs(7), ..JwksOptions::default() };
     let app = app_with(server.config().publishable_key(PK).jwks_options(opts));
     let (k, v) = bearer(&fx("mockJwt"));
     for headers in [vec![(k, v.as_str()), PAGE], vec![(k, v.as_str())], vec![(k, v.as_str()), ("hx-request", "true")]] {
@@ -230,7 +251,10 @@ async fn key_outage_is_503_with_retry_after_never_a_sign_in_redirect() {
 async fn pending_session_page_request_goes_to_sign_in_tasks() {
     let (k, v) = bearer(&mint_mock(json!({"sts": "pending"})));
     let reply = send(&app(), "GET", "/protected", &[(k, &v), PAGE]).await;
-    assert_eq!(reply.header("location"), Some(&*format!("{SIGN_IN}/tasks?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected")));
+    assert_eq!(
+        reply.header("location"),
+        Some(&*format!("{SIGN_IN}/tasks?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+    );
 }
 
 #[tokio::test]
@@ -260,9 +284,15 @@ fn dashboard_app() -> Router {
     let dashboard = Router::new()
         .route("/", get(|| async { "dashboard" }))
         .route("/settings", get(|| async { "settings" }))
-        .route("/teams", post(|req: Request| async move { format!("created by {:?}", req.extensions().get::<Auth>().and_then(|a| a.user_id().map(str::to_owned))) }))
+        .route(
+            "/teams",
+            post(|req: Request| async move {
+                format!("created by {:?}", req.extensions().get::<Auth>().and_then(|a| a.user_id().map(str::to_owned)))
+            }),
+        )
         .route_layer(ProtectLayer::new(Protect::signed_in()));
-    let admin = Router::new().route("/", get(|| async { "admin" })).route_layer(ProtectLayer::new(Protect::role("org:admin")));
+    let admin =
+        Router::new().route("/", get(|| async { "admin" })).route_layer(ProtectLayer::new(Protect::role("org:admin")));
     Router::new()
         .route("/", get(|| async { "home" }))
         .nest("/dashboard", dashboard)
@@ -276,7 +306,8 @@ async fn a_protect_layer_covers_every_route_below_it() {
     for path in ["/dashboard", "/dashboard/settings"] {
         let reply = send(&app, "GET", path, &[PAGE]).await;
         assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT, "{path}");
-        let expected = format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2F{}", &path[1..].replace('/', "%2F"));
+        let expected =
+            format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2F{}", &path[1..].replace('/', "%2F"));
         assert_eq!(reply.header("location"), Some(expected.as_str()));
         assert_eq!(send(&app, "GET", path, &[]).await.status, StatusCode::NOT_FOUND);
         let (k, v) = bearer(&member_token());
@@ -284,7 +315,10 @@ async fn a_protect_layer_covers_every_route_below_it() {
     }
     assert_eq!(send(&app, "GET", "/", &[]).await.body, "home", "routes outside stay public");
     let (k, v) = bearer(&member_token());
-    assert_eq!(send(&app, "POST", "/dashboard/teams", &[(k, &v)]).await.body, "created by Some(\"user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr\")");
+    assert_eq!(
+        send(&app, "POST", "/dashboard/teams", &[(k, &v)]).await.body,
+        "created by Some(\"user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr\")"
+    );
     assert_eq!(send(&app, "GET", "/dashboard/nope", &[(k, &v)]).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -299,7 +333,8 @@ async fn a_protect_layer_with_a_role_refuses_other_members() {
 
 #[tokio::test]
 async fn a_protect_layer_without_clerk_layer_is_a_500() {
-    let app: Router = Router::new().route("/", get(|| async { "x" })).route_layer(ProtectLayer::new(Protect::signed_in()));
+    let app: Router =
+        Router::new().route("/", get(|| async { "x" })).route_layer(ProtectLayer::new(Protect::signed_in()));
     let reply = send(&app, "GET", "/", &[]).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.body.contains("ClerkLayer"));

@@ -46,7 +46,8 @@ async fn sign_up(config: ClerkConfigBuilder, origin: &str, return_to: ReturnTo) 
 
 #[tokio::test]
 async fn configured_absolute_sign_in_url_without_return_url() {
-    let loc = sign_in(base().sign_in_url("http://signin.url:3001/sign-in"), "http://www.clerk.com", ReturnTo::Nothing).await;
+    let loc =
+        sign_in(base().sign_in_url("http://signin.url:3001/sign-in"), "http://www.clerk.com", ReturnTo::Nothing).await;
     assert_eq!(loc, "http://signin.url:3001/sign-in");
 }
 
@@ -76,7 +77,10 @@ async fn account_portal_urls_are_derived_from_the_publishable_key() {
         ("pk_test_Y2xlcmsuaW5jbHVkZWQua2F0eWRpZC05Mi5sY2wuZGV2JA", "https://accounts.included.katydid-92.lcl.dev"),
         ("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", "https://accounts.example.com"),
         ("pk_test_aW5jbHVkZWQua2F0eWRpZC05Mi5jbGVyay5hY2NvdW50cy5kZXYk", "https://included.katydid-92.accounts.dev"),
-        ("pk_test_aW5jbHVkZWQua2F0eWRpZC05Mi5jbGVyay5hY2NvdW50c3N0YWdlLmRldiQ", "https://included.katydid-92.accountsstage.dev"),
+        (
+            "pk_test_aW5jbHVkZWQua2F0eWRpZC05Mi5jbGVyay5hY2NvdW50c3N0YWdlLmRldiQ",
+            "https://included.katydid-92.accountsstage.dev",
+        ),
     ];
     for (pk, accounts) in cases {
         let config = || base().publishable_key(pk).allowed_redirect_origins(["http://current.url:3000"]);
@@ -109,7 +113,12 @@ async fn production_redirects_never_carry_the_dev_browser_token() {
 
 #[tokio::test]
 async fn pending_sessions_go_to_the_tasks_page() {
-    let config = || base().publishable_key("pk_test_Y2xlcmsuaW5jbHVkZWQua2F0eWRpZC05Mi5sY2wuZGV2JA").app_origin("http://www.clerk.com").allowed_redirect_origins(["http://current.url:3000"]);
+    let config = || {
+        base()
+            .publishable_key("pk_test_Y2xlcmsuaW5jbHVkZWQua2F0eWRpZC05Mi5sY2wuZGV2JA")
+            .app_origin("http://www.clerk.com")
+            .allowed_redirect_origins(["http://current.url:3000"])
+    };
     let token = mint_mock(json!({"sts": "pending"}));
     let (k, v) = bearer(&token);
     let auth = auth_for(config(), "/path", &[(k, &v)]).await;
@@ -117,9 +126,15 @@ async fn pending_sessions_go_to_the_tasks_page() {
         auth.redirect_to_sign_in(ReturnTo::Url(RETURN.into())).location(),
         format!("https://accounts.included.katydid-92.lcl.dev/sign-in/tasks?redirect_url={RETURN_ENC}")
     );
-    let config = base().publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").app_origin("http://www.clerk.com").allowed_redirect_origins(["http://current.url:3000"]);
+    let config = base()
+        .publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")
+        .app_origin("http://www.clerk.com")
+        .allowed_redirect_origins(["http://current.url:3000"]);
     let auth = auth_for(config, "/path", &[(k, &v)]).await;
-    assert_eq!(auth.redirect_to_sign_up(ReturnTo::Url(RETURN.into())).location(), format!("https://accounts.example.com/sign-up/tasks?redirect_url={RETURN_ENC}"));
+    assert_eq!(
+        auth.redirect_to_sign_up(ReturnTo::Url(RETURN.into())).location(),
+        format!("https://accounts.example.com/sign-up/tasks?redirect_url={RETURN_ENC}")
+    );
 }
 
 #[tokio::test]
@@ -150,7 +165,10 @@ async fn redirect_responses_are_307_with_no_store() {
     let auth = auth_for(base().app_origin("https://app.example.com"), "/x", &[]).await;
     let response = auth.redirect_to_sign_in(ReturnTo::CurrentUrl).into_response();
     assert_eq!(response.status(), 307);
-    assert_eq!(response.headers()["location"], "https://app.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fx");
+    assert_eq!(
+        response.headers()["location"],
+        "https://app.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fx"
+    );
     assert_eq!(response.headers()["cache-control"], "no-store");
 }
 
@@ -158,7 +176,8 @@ async fn redirect_responses_are_307_with_no_store() {
 
 #[tokio::test]
 async fn without_an_app_origin_x_forwarded_headers_are_honoured_first_value_first() {
-    let headers = [("host", "internal:8080"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "app.example.com, evil.com")];
+    let headers =
+        [("host", "internal:8080"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "app.example.com, evil.com")];
     let auth = auth_for(base(), "/dashboard?tab=1", &headers).await;
     assert_eq!(
         auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location(),
@@ -169,7 +188,10 @@ async fn without_an_app_origin_x_forwarded_headers_are_honoured_first_value_firs
 #[tokio::test]
 async fn without_forwarded_headers_host_is_used_over_http() {
     let auth = auth_for(base(), "/a", &[("host", "localhost:3000")]).await;
-    assert_eq!(auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location(), "http://localhost:3000/sign-in?redirect_url=http%3A%2F%2Flocalhost%3A3000%2Fa");
+    assert_eq!(
+        auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location(),
+        "http://localhost:3000/sign-in?redirect_url=http%3A%2F%2Flocalhost%3A3000%2Fa"
+    );
 }
 
 #[tokio::test]
@@ -213,7 +235,9 @@ async fn encoded_crlf_in_the_path_stays_encoded() {
 #[tokio::test]
 async fn exactly_one_redirect_url_and_existing_sign_in_query_is_kept() {
     // S-07, S-08
-    let config = base().app_origin("https://app.example.com").sign_in_url("https://accounts.example.com/sign-in?foo=1&redirect_url=stale");
+    let config = base()
+        .app_origin("https://app.example.com")
+        .sign_in_url("https://accounts.example.com/sign-in?foo=1&redirect_url=stale");
     let auth = auth_for(config, "/x?redirect_url=https://evil.com&y=1", &[]).await;
     let loc = auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location().to_owned();
     assert_eq!(loc, "https://accounts.example.com/sign-in?foo=1&redirect_url=https%3A%2F%2Fapp.example.com%2Fx%3Fredirect_url%3Dhttps%3A%2F%2Fevil.com%26y%3D1");
@@ -245,25 +269,79 @@ async fn return_url_payloads_are_accepted_or_refused_as_the_table_says() {
     ];
     for (input, expected) in accept {
         let loc = auth.redirect_to_sign_in(ReturnTo::Url(input.into())).location().to_owned();
-        let decoded = url::Url::parse(&loc).unwrap().query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned());
+        let decoded = url::Url::parse(&loc)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_url")
+            .map(|(_, v)| v.into_owned());
         assert_eq!(decoded.as_deref(), Some(expected), "{input:?} should be accepted");
     }
     let refuse = [
-        "dashboard", "@evil.com", "evil.com", "//evil.com", "///evil.com", "////evil.com", "/\\evil.com",
-        "\\\\evil.com", "\\/evil.com", "\\\\\\evil.com", "/\\\\/evil.com", "/\\/evil.com", "\\\\//evil.com",
-        "https://evil.com", "http://evil.com", "ftp://evil.com", "http:evil.com", "https:evil.com",
-        "http:/evil.com", "http:/\\/evil.com", "https:/\\evil.com", "http:\\\\evil.com", "http:///evil.com",
-        "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "\njavascript:alert(x)",
-        "java\nscript:alert(x)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
-        "blob:https://app.example.com/uuid", " //evil.com", "\t//evil.com", "\u{8}//evil.com", "\n",
-        "/\t/evil.com", "%2F%2Fevil.com", "%252F%252Fevil.com", "..//evil.com", "/..//evil.com", "/.//evil.com",
-        "https://app.example.com@evil.com", "https://app.example.com:443@evil.com", "https://evil.com\\@app.example.com",
-        "http://testserver\\@example.com", "https://evil.com#@app.example.com", "https://evil.com?@app.example.com",
-        "https://app.example.com.evil.com", "https://evilapp.example.com", "https://app-example.com",
-        "https://app.example.com./x", "https://app.example.com:8443/", "http://app.example.com/",
-        "https://аpp.example.com", "http://2130706433/", "http://127.1/", "http://[::1]/",
-        "http://[2001:cdba::3257:9652/", "http:999999999", "ftp:9999999999", "/a\r\nSet-Cookie: x=y", "",
-        "https://trusted.example/", "https://a.trusted.example.evil.com/", "https://eviltrusted.example/",
+        "dashboard",
+        "@evil.com",
+        "evil.com",
+        "//evil.com",
+        "///evil.com",
+        "////evil.com",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "\\/evil.com",
+        "\\\\\\evil.com",
+        "/\\\\/evil.com",
+        "/\\/evil.com",
+        "\\\\//evil.com",
+        "https://evil.com",
+        "http://evil.com",
+        "ftp://evil.com",
+        "http:evil.com",
+        "https:evil.com",
+        "http:/evil.com",
+        "http:/\\/evil.com",
+        "https:/\\evil.com",
+        "http:\\\\evil.com",
+        "http:///evil.com",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "\njavascript:alert(x)",
+        "java\nscript:alert(x)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "blob:https://app.example.com/uuid",
+        " //evil.com",
+        "\t//evil.com",
+        "\u{8}//evil.com",
+        "\n",
+        "/\t/evil.com",
+        "%2F%2Fevil.com",
+        "%252F%252Fevil.com",
+        "..//evil.com",
+        "/..//evil.com",
+        "/.//evil.com",
+        "https://app.example.com@evil.com",
+        "https://app.example.com:443@evil.com",
+        "https://evil.com\\@app.example.com",
+        "http://testserver\\@example.com",
+        "https://evil.com#@app.example.com",
+        "https://evil.com?@app.example.com",
+        "https://app.example.com.evil.com",
+        "https://evilapp.example.com",
+        "https://app-example.com",
+        "https://app.example.com./x",
+        "https://app.example.com:8443/",
+        "http://app.example.com/",
+        "https://аpp.example.com",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://[::1]/",
+        "http://[2001:cdba::3257:9652/",
+        "http:999999999",
+        "ftp:9999999999",
+        "/a\r\nSet-Cookie: x=y",
+        "",
+        "https://trusted.example/",
+        "https://a.trusted.example.evil.com/",
+        "https://eviltrusted.example/",
         "http://a.trusted.example/",
     ];
     let long = format!("/{}", "a".repeat(10_000));

@@ -1,0 +1,177 @@
+//! `get_token` (clerk-semantics §4) against a real HTTP server playing Clerk's Backend API
+//! `POST /v1/sessions/{sid}/tokens/{template}`.
+
+mod common;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
+use axum_clerk::{Auth, Clerk, ClerkConfig, ClerkLayer, GetToken, GetTokenError};
+use common::*;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One Backend API call: `sid/template`, the Authorization header, the body.
+type Call = (String, Option<String>, String);
+
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<Call>>>);
+
+async fn mint_template(
+    State(seen): State<Seen>,
+    Path((sid, template)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    seen.0.lock().unwrap().push((format!("{sid}/{template}"), authorization.clone(), body));
+    if authorization.as_deref() != Some("Bearer sk_test_backend") {
+        let error = json!({"errors": [{"code": "authentication_invalid", "message": "Unauthorized", "long_message": "Invalid secret key"}]});
+        return (StatusCode::UNAUTHORIZED, error.to_string()).into_response();
+    }
+    match template.as_str() {
+        "supabase" => json!({"object": "token", "jwt": format!("supabase-jwt-for-{sid}")}).to_string().into_response(),
+        "slow" => {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            "{}".into_response()
+        }
+        "empty" => json!({"object": "token"}).to_string().into_response(),
+        _ => {
+            let error = json!({"errors": [{"code": "resource_not_found", "message": "not found", "long_message": "JWT template not found"}]});
+            (StatusCode::NOT_FOUND, error.to_string()).into_response()
+        }
+    }
+}
+
+async fn backend_api() -> (String, Seen) {
+    let seen = Seen::default();
+    let app = Router::new().route("/v1/sessions/{sid}/tokens/{template}", post(mint_template)).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+fn instance(api: &str) -> Clerk {
+    clerk(pem_config().secret_key("sk_test_backend").api_url(api).api_timeout(Duration::from_millis(500)))
+}
+
+async fn signed_in(clerk: &Clerk) -> Auth {
+    clerk.verify_token(&fx("mockJwt")).await.unwrap()
+}
+
+#[tokio::test]
+async fn without_a_template_it_is_the_verified_session_token_and_no_call() {
+    let (api, seen) = backend_api().await;
+    let auth = signed_in(&instance(&api)).await;
+    assert_eq!(auth.get_token(&GetToken::session()).await.unwrap(), Some(fx("mockJwt")));
+    assert!(seen.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn signed_out_has_no_token() {
+    assert_eq!(Auth::signed_out().get_token(&GetToken::template("supabase")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_template_token_is_minted_by_the_backend_api_with_the_secret_key() {
+    let (api, seen) = backend_api().await;
+    let auth = signed_in(&instance(&api)).await;
+    let token = auth.get_token(&GetToken::template("supabase")).await.unwrap();
+    assert_eq!(token.as_deref(), Some("supabase-jwt-for-sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9"));
+    let calls = seen.0.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, "sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9/supabase");
+    assert_eq!(calls[0].1.as_deref(), Some("Bearer sk_test_backend"));
+    assert_eq!(calls[0].2, "", "no body without expires_in_seconds");
+}
+
+#[tokio::test]
+async fn expires_in_seconds_is_sent_in_the_body() {
+    let (api, seen) = backend_api().await;
+    let auth = signed_in(&instance(&api)).await;
+    auth.get_token(&GetToken::template("supabase").expires_in_seconds(3600)).await.unwrap();
+    let body: Value = serde_json::from_str(&seen.0.lock().unwrap()[0].2).unwrap();
+    assert_eq!(body, json!({"expires_in_seconds": 3600}));
+}
+
+#[tokio::test]
+async fn each_call_asks_the_backend_api_again() {
+    let (api, seen) = backend_api().await;
+    let auth = signed_in(&instance(&api)).await;
+    for _ in 0..3 {
+        auth.get_token(&GetToken::template("supabase")).await.unwrap();
+    }
+    assert_eq!(seen.0.lock().unwrap().len(), 3, "no server-side cache, as Clerk");
+}
+
+#[tokio::test]
+async fn backend_api_errors_map_to_clerks_code_and_message() {
+    let (api, _) = backend_api().await;
+    let auth = signed_in(&instance(&api)).await;
+    let err = auth.get_token(&GetToken::template("missing")).await.unwrap_err();
+    assert_eq!(
+        err,
+        GetTokenError::Api { status: 404, code: "resource_not_found".into(), message: "JWT template not found".into() }
+    );
+    let wrong_key = clerk(pem_config().secret_key("sk_test_wrong").api_url(&api));
+    let err = signed_in(&wrong_key).await.get_token(&GetToken::template("supabase")).await.unwrap_err();
+    assert!(
+        matches!(err, GetTokenError::Api { status: 401, ref code, .. } if code == "authentication_invalid"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_backend_api_times_out() {
+    let (api, _) = backend_api().await;
+    let err = signed_in(&instance(&api)).await.get_token(&GetToken::template("slow")).await.unwrap_err();
+    assert!(matches!(err, GetTokenError::Unreachable(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_answer_without_jwt_is_an_invalid_response() {
+    let (api, _) = backend_api().await;
+    let err = signed_in(&instance(&api)).await.get_token(&GetToken::template("empty")).await.unwrap_err();
+    assert_eq!(err, GetTokenError::InvalidResponse);
+}
+
+#[tokio::test]
+async fn template_tokens_need_the_secret_key() {
+    let auth = clerk(pem_config()).verify_token(&fx("mockJwt")).await.unwrap();
+    assert_eq!(auth.get_token(&GetToken::template("supabase")).await.unwrap_err(), GetTokenError::NoSecretKey);
+}
+
+#[tokio::test]
+async fn get_token_works_from_a_handler_behind_the_layer() {
+    let (api, _) = backend_api().await;
+    let app = Router::new()
+        .route(
+            "/data",
+            axum::routing::get(|auth: Auth| async move {
+                match auth.get_token(&GetToken::template("supabase")).await {
+                    Ok(Some(token)) => token,
+                    Ok(None) => "signed out".into(),
+                    Err(err) => err.to_string(),
+                }
+            }),
+        )
+        .layer(ClerkLayer::new(
+            Clerk::new(
+                ClerkConfig::builder()
+                    .jwt_key(fx("pemEncodedPublicKey"))
+                    .secret_key("sk_test_backend")
+                    .api_url(&api)
+                    .clock(pinned_clock())
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap(),
+        ));
+    let (k, v) = bearer(&fx("mockJwt"));
+    assert_eq!(send(&app, "GET", "/data", &[(k, &v)]).await.body, "supabase-jwt-for-sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9");
+    assert_eq!(send(&app, "GET", "/data", &[]).await.body, "signed out");
+}
