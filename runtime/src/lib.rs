@@ -72,6 +72,13 @@ mod request;
 mod token;
 mod verify;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+#[doc(inline)]
+pub use axum_clerk_macros::{auth, protect};
+
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -37,6 +37,7 @@ pub struct Protect {
     requirement: Requirement,
     unauthenticated_url: Option<String>,
     unauthorized_url: Option<String>,
+    description: Option<&'static str>,
 }
 
 impl fmt::Debug for Protect {
@@ -50,13 +51,14 @@ impl fmt::Debug for Protect {
             .field("requirement", requirement)
             .field("unauthenticated_url", &self.unauthenticated_url)
             .field("unauthorized_url", &self.unauthorized_url)
+            .field("description", &self.description)
             .finish()
     }
 }
 
 impl Protect {
     fn new(requirement: Requirement) -> Self {
-        Self { requirement, unauthenticated_url: None, unauthorized_url: None }
+        Self { requirement, unauthenticated_url: None, unauthorized_url: None, description: None }
     }
 
     /// Any signed-in user (`auth.protect()`).
@@ -94,6 +96,19 @@ impl Protect {
     pub fn unauthorized_url(mut self, url: impl Into<String>) -> Self {
         self.unauthorized_url = Some(url.into()).filter(|u| !u.is_empty());
         self
+    }
+
+    /// Attaches a human-readable description (for audit output); `#[protect]` sets it to the
+    /// attribute's arguments, e.g. `permission = "org:team_settings:manage"`.
+    pub fn describe(mut self, description: &'static str) -> Self {
+        self.description = Some(description);
+        self
+    }
+
+    /// The description, if any.
+    #[must_use]
+    pub fn description(&self) -> Option<&'static str> {
+        self.description
     }
 
     fn allows(&self, auth: &Auth) -> bool {

@@ -1,0 +1,46 @@
+//! Which functions the attributes accept: `async fn` without a `self` receiver.
+
+use syn::{FnArg, ItemFn, Pat, Type};
+
+use crate::args::Errors;
+
+pub(crate) fn check(func: &ItemFn, attribute: &str, errors: &mut Errors) {
+    if func.sig.asyncness.is_none() {
+        errors.at(func.sig.fn_token.span, format_args!("`#[{attribute}]` requires an `async fn` (an axum handler)"));
+    }
+    for input in &func.sig.inputs {
+        if let FnArg::Receiver(receiver) = input {
+            errors.at(
+                receiver.self_token.span,
+                format_args!(
+                    "`#[{attribute}]` cannot be used on a method with `self`: axum handlers are free functions"
+                ),
+            );
+        }
+    }
+    let other = if attribute == "protect" { "auth" } else { "protect" };
+    if let Some(attr) = func.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == other)) {
+        errors.at(
+            syn::spanned::Spanned::span(attr),
+            "`#[auth]` and `#[protect]` conflict: `#[protect]` already binds `auth` (signed in); use one of them",
+        );
+    }
+}
+
+/// True when a parameter's type is `Auth` (any path ending in `Auth`).
+pub(crate) fn takes_auth(func: &ItemFn) -> bool {
+    func.sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(pat) => {
+            matches!(&*pat.ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Auth"))
+        }
+        FnArg::Receiver(_) => false,
+    })
+}
+
+/// True when a parameter binds the name `auth`.
+pub(crate) fn binds_auth(func: &ItemFn) -> bool {
+    func.sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(pat) => matches!(&*pat.pat, Pat::Ident(id) if id.ident == "auth"),
+        FnArg::Receiver(_) => false,
+    })
+}
