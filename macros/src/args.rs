@@ -133,23 +133,28 @@ fn parse_node(meta: &ParseNestedMeta<'_>, errors: &mut Errors, top: bool) -> syn
         "has" => Leaf::Has(Box::new(meta.value()?.parse()?)),
         "any" | "all" | "not" => {
             let mut children = Vec::new();
-            meta.parse_nested_meta(|inner| {
-                if inner.path.is_ident("unauthorized_url") || inner.path.is_ident("unauthenticated_url") {
-                    let _: LitStr = inner.value()?.parse()?;
-                    errors.at(
-                        inner.path.get_ident().map_or_else(Span::call_site, syn::Ident::span),
-                        format_args!(
-                            "`{}` belongs at the top level of `#[protect]`, not inside `{name}(…)`",
-                            inner.path.get_ident().map(ToString::to_string).unwrap_or_default()
-                        ),
-                    );
-                    return Ok(());
-                }
-                if let Some(child) = parse_node(&inner, errors, false)? {
-                    children.push(child);
-                }
-                Ok(())
-            })?;
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let inner_tokens: TokenStream = content.parse()?;
+            // `any()` is reported by validation as an empty combinator, not as a parse error.
+            if !inner_tokens.is_empty() {
+                let parser = syn::meta::parser(|inner| {
+                    if inner.path.is_ident("unauthorized_url") || inner.path.is_ident("unauthenticated_url") {
+                        let _: LitStr = inner.value()?.parse()?;
+                        let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                        errors.at(
+                            inner.path.get_ident().map_or_else(Span::call_site, syn::Ident::span),
+                            format_args!("`{key}` belongs at the top level of `#[protect]`, not inside `{name}(…)`"),
+                        );
+                        return Ok(());
+                    }
+                    if let Some(child) = parse_node(&inner, errors, false)? {
+                        children.push(child);
+                    }
+                    Ok(())
+                });
+                parser.parse2(inner_tokens)?;
+            }
             return Ok(Some(match name.as_str() {
                 "any" => Node::Any(children, span),
                 "all" => Node::All(children, span),
