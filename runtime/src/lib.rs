@@ -72,6 +72,9 @@ mod request;
 mod token;
 mod verify;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

@@ -1,0 +1,410 @@
+//! A development issuer (feature `testing`): mints Clerk-shaped session tokens with its own RSA
+//! key and plays the Backend API endpoints the runtime calls — `GET /v1/jwks` and
+//! `POST /v1/sessions/{sid}/tokens/{template}` — over real HTTP. For demos and integration
+//! tests, the way Clerk users use testing tokens; never for production.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use axum_clerk::testing::TestIssuer;
+//! use axum_clerk::Clerk;
+//!
+//! let issuer = TestIssuer::new();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let api = format!("http://{}", listener.local_addr().unwrap());
+//! let router = issuer.router();
+//! tokio::spawn(async move { axum::serve(listener, router).await });
+//!
+//! let clerk = Clerk::new(issuer.config(&api).build().unwrap()).unwrap();
+//! let token = issuer.session("user_1").org("org_1", "acme", "org:admin").permissions(["org:team_settings:manage"]).mint();
+//! let auth = clerk.verify_token(&token).await.unwrap();
+//! assert_eq!(auth.org_role(), Some("org:admin"));
+//! # }
+//! ```
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rsa::pkcs1v15::SigningKey;
+use rsa::rand_core::{OsRng, RngCore as _};
+use rsa::sha2::Sha256;
+use rsa::signature::{SignatureEncoding as _, Signer as _};
+use rsa::traits::PublicKeyParts as _;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{ClerkConfig, ClerkConfigBuilder};
+
+/// Mints Clerk-shaped session tokens and serves the matching JWKS. Cheap to clone.
+#[derive(Clone)]
+pub struct TestIssuer(Arc<Inner>);
+
+struct Inner {
+    signer: SigningKey<Sha256>,
+    jwk: Value,
+    public_pem: String,
+    kid: String,
+    secret_key: String,
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    /// Claims of every session minted, by `sid`, for template tokens.
+    sessions: Mutex<HashMap<String, Map<String, Value>>>,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0_u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl TestIssuer {
+    /// A new issuer with a fresh 2048-bit RSA key, a random `kid` and a random secret key.
+    ///
+    /// # Panics
+    /// Only if the operating system's random source fails.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_clock(SystemClock)
+    }
+
+    /// Like [`TestIssuer::new`], with `iat`/`exp` taken from `clock`.
+    ///
+    /// # Panics
+    /// Only if the operating system's random source fails.
+    #[must_use]
+    pub fn with_clock(clock: impl Clock) -> Self {
+        let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA key generation with the OS random source");
+        let public = key.to_public_key();
+        let kid = format!("ins_dev_{}", random_hex(8));
+        let jwk = json!({
+            "use": "sig", "kty": "RSA", "kid": kid, "alg": "RS256",
+            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+        });
+        let public_pem = spki_pem(&public.n().to_bytes_be(), &public.e().to_bytes_be());
+        Self(Arc::new(Inner {
+            signer: SigningKey::<Sha256>::new(key),
+            jwk,
+            public_pem,
+            kid,
+            secret_key: format!("sk_test_dev_{}", random_hex(16)),
+            issuer: "https://clerk.dev-issuer.local".to_owned(),
+            clock: Arc::new(clock),
+            sessions: Mutex::default(),
+        }))
+    }
+
+    /// The `kid` of the signing key.
+    #[must_use]
+    pub fn kid(&self) -> &str {
+        &self.0.kid
+    }
+
+    /// The secret key the issuer's Backend API endpoints require as `Bearer`.
+    #[must_use]
+    pub fn secret_key(&self) -> &str {
+        &self.0.secret_key
+    }
+
+    /// The JWK Set: `{"keys": [<public key>]}`.
+    #[must_use]
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.0.jwk] })
+    }
+
+    /// The public key as a PEM, for networkless `CLERK_JWT_KEY` set-ups.
+    #[must_use]
+    pub fn public_key_pem(&self) -> &str {
+        &self.0.public_pem
+    }
+
+    /// A configuration that reads this issuer's JWKS from `api_url` (where [`TestIssuer::router`]
+    /// is served) with its secret key.
+    pub fn config(&self, api_url: &str) -> ClerkConfigBuilder {
+        ClerkConfig::builder().secret_key(self.secret_key()).api_url(api_url)
+    }
+
+    /// Starts a session token for `user_id`; finish it with [`SessionBuilder::mint`].
+    pub fn session(&self, user_id: &str) -> SessionBuilder {
+        let now = self.0.clock.now_ms() / 1000;
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(user_id));
+        claims.insert("sid".into(), json!(format!("sess_dev_{}", random_hex(8))));
+        claims.insert("iss".into(), json!(self.0.issuer));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("nbf".into(), json!(now - 10));
+        claims.insert("exp".into(), json!(now + 60));
+        claims.insert("sts".into(), json!("active"));
+        SessionBuilder { issuer: self.clone(), claims, org: None, permissions: Vec::new(), v2: false }
+    }
+
+    /// Signs arbitrary claims with the issuer's key and `kid` (header `alg: RS256`, `typ: JWT`).
+    #[must_use]
+    pub fn sign(&self, claims: &Value) -> String {
+        let header = json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self.0.signer.sign(input.as_bytes()).to_vec();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// The issuer's Backend API: `GET /v1/jwks` and `POST /v1/sessions/{sid}/tokens/{template}`,
+    /// both requiring `Authorization: Bearer <secret key>`. Templates: `supabase` (audience and
+    /// role `authenticated`) and any other name (the session's subject and organisation).
+    pub fn router<S>(&self) -> Router<S> {
+        Router::new()
+            .route("/v1/jwks", get(serve_jwks))
+            .route("/v1/sessions/{sid}/tokens/{template}", post(serve_template))
+            .with_state(self.clone())
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let expected = format!("Bearer {}", self.0.secret_key);
+        headers.get(header::AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes())
+    }
+}
+
+impl Default for TestIssuer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for TestIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestIssuer").field("kid", &self.0.kid).finish_non_exhaustive()
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], Body::from(body.to_string())).into_response()
+}
+
+fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(status, &json!({"errors": [{"code": code, "message": message, "long_message": message}]}))
+}
+
+async fn serve_jwks(State(issuer): State<TestIssuer>, headers: HeaderMap) -> Response {
+    if !issuer.authorized(&headers) {
+        return clerk_error(StatusCode::UNAUTHORIZED, "clerk_key_invalid", "The provided secret key is invalid.");
+    }
+    json_response(StatusCode::OK, &issuer.jwks())
+}
+
+async fn serve_template(
+    State(issuer): State<TestIssuer>,
+    Path((sid, template)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if !issuer.authorized(&headers) {
+        return clerk_error(StatusCode::UNAUTHORIZED, "clerk_key_invalid", "The provided secret key is invalid.");
+    }
+    let session = issuer.0.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(&sid).cloned();
+    let Some(session) = session else {
+        return clerk_error(StatusCode::NOT_FOUND, "resource_not_found", "Session not found.");
+    };
+    let lifetime = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("expires_in_seconds").and_then(Value::as_i64))
+        .unwrap_or(60);
+    let now = issuer.0.clock.now_ms() / 1000;
+    let mut claims = json!({
+        "iss": issuer.0.issuer, "sub": session.get("sub"), "iat": now, "nbf": now - 10, "exp": now + lifetime,
+    });
+    if template == "supabase" {
+        claims["aud"] = json!("authenticated");
+        claims["role"] = json!("authenticated");
+    } else {
+        claims["template"] = json!(template);
+        claims["org_id"] = session.get("org_id").or_else(|| session.get("o").and_then(|o| o.get("id"))).cloned().into();
+    }
+    json_response(StatusCode::OK, &json!({"object": "token", "jwt": issuer.sign(&claims)}))
+}
+
+/// A session token being built; see [`TestIssuer::session`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SessionBuilder {
+    issuer: TestIssuer,
+    claims: Map<String, Value>,
+    org: Option<(String, String, String)>,
+    permissions: Vec<String>,
+    v2: bool,
+}
+
+impl SessionBuilder {
+    /// The active organisation: ID, slug and role (`org:admin`, or `admin`).
+    pub fn org(mut self, id: &str, slug: &str, role: &str) -> Self {
+        self.org = Some((id.to_owned(), slug.to_owned(), role.to_owned()));
+        self
+    }
+
+    /// The user's permissions in the active organisation (`org:<feature>:<action>`).
+    pub fn permissions<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Encode as a v2 token (`v: 2`, `o`, `fea`, and permission masks) instead of v1.
+    pub fn v2(mut self) -> Self {
+        self.v2 = true;
+        self
+    }
+
+    /// The session ID (`sid`), random by default.
+    pub fn session_id(self, sid: &str) -> Self {
+        self.claim("sid", json!(sid))
+    }
+
+    /// The authorized party (`azp`): the origin of the front end.
+    pub fn azp(self, origin: &str) -> Self {
+        self.claim("azp", json!(origin))
+    }
+
+    /// Minutes since the first and second factor were verified (`fva`), `-1` for never.
+    pub fn factor_verification_age(self, first: i64, second: i64) -> Self {
+        self.claim("fva", json!([first, second]))
+    }
+
+    /// A pending session (`sts: "pending"`).
+    pub fn pending(self) -> Self {
+        self.claim("sts", json!("pending"))
+    }
+
+    /// How long the token lives (Clerk: 60 s, the default).
+    pub fn lifetime(self, lifetime: Duration) -> Self {
+        let iat = self.claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
+        let secs = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        self.claim("exp", json!(iat.saturating_add(secs)))
+    }
+
+    /// Sets any claim (`null` removes it).
+    pub fn claim(mut self, name: &str, value: Value) -> Self {
+        if value.is_null() {
+            self.claims.remove(name);
+        } else {
+            self.claims.insert(name.to_owned(), value);
+        }
+        self
+    }
+
+    /// The claims as they will be signed.
+    #[must_use]
+    pub fn claims(&self) -> Value {
+        let mut claims = self.claims.clone();
+        if let Some((id, slug, role)) = &self.org {
+            if self.v2 {
+                let (fea, per, fpm) = encode_v2_permissions(&self.permissions);
+                let role = role.strip_prefix("org:").unwrap_or(role);
+                claims.insert("v".into(), json!(2));
+                claims.insert("fea".into(), json!(fea));
+                claims.insert("o".into(), json!({"id": id, "slg": slug, "rol": role, "per": per, "fpm": fpm}));
+            } else {
+                claims.insert("org_id".into(), json!(id));
+                claims.insert("org_slug".into(), json!(slug));
+                claims.insert("org_role".into(), json!(role));
+                claims.insert("org_permissions".into(), json!(self.permissions));
+            }
+        }
+        Value::Object(claims)
+    }
+
+    /// Signs the token and remembers the session for template tokens.
+    #[must_use]
+    pub fn mint(self) -> String {
+        let claims = self.claims();
+        if let (Some(sid), Some(map)) = (claims.get("sid").and_then(Value::as_str), claims.as_object()) {
+            let mut sessions = self.issuer.0.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            sessions.insert(sid.to_owned(), map.clone());
+        }
+        self.issuer.sign(&claims)
+    }
+}
+
+/// The v2 encoding of `org:<feature>:<action>` permissions: `fea` lists the features (`o:`
+/// scope), `per` the actions, and `fpm` one bit mask per feature, least-significant bit first.
+#[must_use]
+pub fn encode_v2_permissions(permissions: &[String]) -> (String, String, String) {
+    let mut features: Vec<&str> = Vec::new();
+    let mut actions: Vec<&str> = Vec::new();
+    let parsed: Vec<(&str, &str)> = permissions
+        .iter()
+        .filter_map(|p| p.strip_prefix("org:").and_then(|rest| rest.split_once(':')))
+        .collect();
+    for (feature, action) in &parsed {
+        if !features.contains(feature) {
+            features.push(feature);
+        }
+        if !actions.contains(action) {
+            actions.push(action);
+        }
+    }
+    let masks: Vec<String> = features
+        .iter()
+        .map(|feature| {
+            let mut mask = 0_u128;
+            for (f, action) in &parsed {
+                if f == feature {
+                    let bit = actions.iter().position(|a| a == action).unwrap_or_default();
+                    mask |= 1 << bit.min(127);
+                }
+            }
+            mask.to_string()
+        })
+        .collect();
+    let fea = features.iter().map(|f| format!("o:{f}")).collect::<Vec<_>>().join(",");
+    (fea, actions.join(","), masks.join(","))
+}
+
+/// DER of an RSA SubjectPublicKeyInfo, as PEM.
+fn spki_pem(n: &[u8], e: &[u8]) -> String {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+    }
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        len(&mut out, body.len());
+        out.extend_from_slice(body);
+        out
+    }
+    fn integer(be: &[u8]) -> Vec<u8> {
+        let mut body = Vec::with_capacity(be.len() + 1);
+        if be.first().is_some_and(|b| b & 0x80 != 0) {
+            body.push(0);
+        }
+        body.extend_from_slice(be);
+        tlv(0x02, &body)
+    }
+    let rsa_key = tlv(0x30, &[integer(n), integer(e)].concat());
+    let mut bit_string = vec![0_u8];
+    bit_string.extend(rsa_key);
+    // SEQUENCE { OID rsaEncryption, NULL }
+    let algorithm = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let der = tlv(0x30, &[algorithm.to_vec(), tlv(0x03, &bit_string)].concat());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
+}
