@@ -1,1 +1,4 @@
-//! Runnable examples for `axum-clerk`; see README.md and the `[[example]]` targets.
+//! Runnable examples for `axum-clerk`. The demo site lives here as a library module so its
+//! integration and browser tests can start it on a real socket; `examples/dashboard.rs` runs it.
+
+pub mod dashboard;

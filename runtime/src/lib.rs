@@ -96,7 +96,7 @@ pub use keys::{KeyError, PublicKey, MIN_RSA_BITS};
 pub use layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
 pub use protect::{Protect, SignedIn};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
-pub use redirect::ReturnTo;
+pub use redirect::{validate_return_url, ReturnTo};
 pub use rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_REDIRECT};
 pub use request::{AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 pub use token::{GetToken, GetTokenError};

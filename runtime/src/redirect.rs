@@ -37,11 +37,27 @@ pub(crate) fn current_url(origin: &Url, info: &RequestInfo) -> Option<Url> {
     Url::parse(&format!("{}{path}", origin.origin().ascii_serialization())).ok()
 }
 
-/// Validates a return URL given by the application (R4–R9): no controls, backslashes or
-/// surrounding whitespace; a path must start with exactly one `/`; an absolute URL must be http(s)
-/// without userinfo; the result must be on `origin` or an allowed origin, and its path must not
-/// start with `//`.
-pub(crate) fn validate_return_url(input: &str, origin: Option<&Url>, allowed: &[String]) -> Option<Url> {
+/// Validates a return URL — for instance a `redirect_url` query parameter a sign-in page received
+/// — and resolves it to an absolute URL, or refuses it (`None`).
+///
+/// Accepted: an absolute path (`/dashboard?tab=1`) resolved against `origin`, or an absolute
+/// http(s) URL on `origin` or on one of `allowed` (exact origins, or `https://*.example.com`
+/// matching whole labels). Refused: anything with control characters, backslashes or
+/// surrounding whitespace, protocol-relative (`//evil.com`) and scheme-relative (`https:evil.com`)
+/// forms, userinfo, other schemes, and paths that resolve to `//…`.
+///
+/// ```
+/// use axum_clerk::validate_return_url;
+/// let origin = url::Url::parse("https://app.example.com").unwrap();
+/// assert_eq!(
+///     validate_return_url("/dashboard", Some(&origin), &[]).unwrap().as_str(),
+///     "https://app.example.com/dashboard"
+/// );
+/// assert!(validate_return_url("//evil.com", Some(&origin), &[]).is_none());
+/// assert!(validate_return_url("https://evil.com/", Some(&origin), &[]).is_none());
+/// ```
+#[must_use]
+pub fn validate_return_url(input: &str, origin: Option<&Url>, allowed: &[String]) -> Option<Url> {
     if input.is_empty()
         || input.len() > MAX_RETURN_URL
         || input.trim() != input

@@ -1,0 +1,154 @@
+//! The demo site's routes, one per example of Clerk's `auth()` page (`shared/seed`), plus the
+//! embedded development issuer's sign-in pages.
+
+mod dev;
+mod pages;
+
+use axum::extract::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_clerk::testing::TestIssuer;
+use axum_clerk::{auth, protect, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+pub use dev::{DemoUser, DEMO_USERS};
+
+/// How the demo authenticates.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// The embedded development issuer signs users in; its JWKS is served by the demo itself
+    /// under `/__dev/issuer` and read over HTTP like Clerk's Backend API.
+    Development(TestIssuer),
+    /// Real Clerk (or any issuer) configured from `CLERK_*` variables; no built-in sign-in.
+    Clerk,
+}
+
+/// Reads `PORT` (default 3000) and the `CLERK_*` variables, then serves until Ctrl-C.
+///
+/// # Errors
+/// A message naming the variable that is malformed, or why the port cannot be bound.
+pub async fn run_from_env() -> Result<(), String> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p.trim().parse().map_err(|_| format!("PORT: `{p}` is not a port number"))?,
+        Err(_) => 3000,
+    };
+    let clerk_configured = ["CLERK_JWT_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWKS_URL"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (clerk, mode) = if clerk_configured {
+        let config = ClerkConfig::from_env().map_err(|e| e.to_string())?;
+        (Clerk::new(config).map_err(|e| e.to_string())?, Mode::Clerk)
+    } else {
+        let issuer = TestIssuer::new();
+        let clerk = dev_clerk(&issuer, addr, |name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
+        (clerk, Mode::Development(issuer))
+    };
+    let mode_name = if matches!(mode, Mode::Development(_)) { "development issuer" } else { "Clerk" };
+    println!("dashboard: http://{addr}/ ({mode_name})");
+    axum::serve(listener, app(clerk, mode))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The configuration of development mode: the issuer's Backend API is this server's
+/// `/__dev/issuer`, sign-in is `/sign-in`; `CLERK_AUTHORIZED_PARTIES` and the rest still apply.
+///
+/// # Errors
+/// A malformed variable.
+pub fn dev_clerk(
+    issuer: &TestIssuer,
+    addr: SocketAddr,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Clerk, axum_clerk::ConfigError> {
+    let api = format!("http://{addr}/__dev/issuer");
+    let config = ClerkConfig::from_vars(|name| match name {
+        "CLERK_SECRET_KEY" => Some(issuer.secret_key().to_owned()),
+        "CLERK_API_URL" => Some(api.clone()),
+        "CLERK_SIGN_IN_URL" => Some("/sign-in".to_owned()),
+        "CLERK_PUBLISHABLE_KEY" | "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY" | "CLERK_JWT_KEY" | "CLERK_JWKS_URL" => None,
+        other => env(other),
+    })?;
+    Clerk::new(config)
+}
+
+/// The whole site.
+pub fn app(clerk: Clerk, mode: Mode) -> Router {
+    let dashboard = Router::new()
+        .route("/dashboard", get(pages::dashboard))
+        .route("/dashboard/{*rest}", get(pages::dashboard_section))
+        .route_layer(ProtectLayer::new(Protect::signed_in()));
+    let mut site = Router::new()
+        .route("/", get(pages::home))
+        .route("/team-settings", get(team_settings))
+        .route("/role", get(role))
+        .route("/api/teams", post(create_team))
+        .route("/api/data", get(data))
+        .route("/api/me", get(me))
+        .merge(dashboard);
+    let issuer = match mode {
+        Mode::Development(issuer) => {
+            site = site.merge(dev::sign_in_routes(issuer.clone()));
+            Some(issuer)
+        }
+        Mode::Clerk => None,
+    };
+    let mut app = site.layer(ClerkLayer::new(clerk)).route("/healthz", get(|| async { "ok" }));
+    if let Some(issuer) = issuer {
+        app = app.nest("/__dev/issuer", issuer.router());
+    }
+    app
+}
+
+/// "Use `has()` to check if a user is authorized": the heading only with the permission.
+#[auth]
+async fn team_settings() -> Response {
+    if !auth.has(&Check::permission("org:team_settings:manage")) {
+        return Html("").into_response();
+    }
+    pages::layout("Team Settings", &auth, "<h1>Team Settings</h1><p class=\"muted\">You can manage this organization's teams.</p>").into_response()
+}
+
+/// "Check your current user's role".
+#[auth]
+async fn role() -> Html<String> {
+    let role = auth.org_role().unwrap_or("none");
+    pages::layout("Role", &auth, &format!("<p>Your current role is {}</p>", pages::escape(role)))
+}
+
+#[derive(Deserialize)]
+struct NewTeam {
+    name: String,
+}
+
+/// "Use `protect()` to check if a user is authorized": the check runs before the JSON body is read.
+#[protect(permission = "org:team_settings:manage")]
+async fn create_team(Json(team): Json<NewTeam>) -> (StatusCode, Json<serde_json::Value>) {
+    (StatusCode::CREATED, Json(json!({ "team": { "name": team.name, "orgId": auth.org_id() }, "userId": auth.user_id() })))
+}
+
+/// "Use `auth()` for data fetching": 401 when signed out, else a `supabase` template token.
+#[auth]
+async fn data() -> Response {
+    if !auth.is_signed_in() {
+        return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    }
+    match auth.get_token(&GetToken::template("supabase")).await {
+        Ok(Some(token)) => Json(json!({ "data": { "userId": auth.user_id(), "template": "supabase", "token": token } })).into_response(),
+        Ok(None) => (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
+        Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()).into_response(),
+    }
+}
+
+/// "Use `auth()` to retrieve `userId`": the whole auth object, Clerk-named.
+async fn me(auth: Auth) -> Json<Auth> {
+    Json(auth)
+}

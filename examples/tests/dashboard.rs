@@ -1,0 +1,212 @@
+//! The demo site on a real socket, every route walked in both modes: the embedded development
+//! issuer (sign-in pages, JWKS over HTTP) and an external key (`CLERK_JWT_KEY`) with tokens
+//! minted in the test.
+
+use axum_clerk::testing::TestIssuer;
+use axum_clerk::{Clerk, ClerkConfig};
+use axum_clerk_examples::dashboard::{app, dev_clerk, Mode};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+struct Site {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Site {
+    async fn development() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let issuer = TestIssuer::new();
+        let clerk = dev_clerk(&issuer, addr, |_| None).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(issuer))).await.unwrap() });
+        Self::at(addr)
+    }
+
+    async fn external_key(issuer: &TestIssuer) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = ClerkConfig::from_vars(|name| (name == "CLERK_JWT_KEY").then(|| issuer.public_key_pem().to_owned())).unwrap();
+        let clerk = Clerk::new(config).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Clerk)).await.unwrap() });
+        Self::at(addr)
+    }
+
+    fn at(addr: std::net::SocketAddr) -> Self {
+        Self { base: format!("http://{addr}"), http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap() }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>, page: bool) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        if page {
+            request = request.header("sec-fetch-dest", "document").header("accept", "text/html");
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Signs in through the sign-in form; returns the Cookie header to send from then on.
+    async fn sign_in(&self, user: &str, redirect_url: &str) -> (String, reqwest::Response) {
+        let response = self
+            .http
+            .post(format!("{}/sign-in", self.base))
+            .form(&[("user", user), ("redirect_url", redirect_url)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (cookie, response)
+    }
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn development_mode_walks_every_route() {
+    let site = Site::development().await;
+    assert_eq!(site.get("/healthz", None, false).await.text().await.unwrap(), "ok");
+    let home = site.get("/", None, true).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(home.text().await.unwrap().contains("Signed out"));
+
+    // Signed out: the protected tree redirects pages to sign-in and 404s the rest.
+    let redirect = site.get("/dashboard", None, true).await;
+    assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
+    let expected = format!("{}/sign-in?redirect_url={}", site.base, url::form_urlencoded::byte_serialize(format!("{}/dashboard", site.base).as_bytes()).collect::<String>());
+    assert_eq!(location(&redirect), expected);
+    assert_eq!(site.get("/dashboard/projects", None, false).await.status(), StatusCode::NOT_FOUND);
+    let data = site.get("/api/data", None, false).await;
+    assert_eq!((data.status(), data.text().await.unwrap().as_str()), (StatusCode::UNAUTHORIZED, "Unauthorized"));
+    let me: Value = site.get("/api/me", None, false).await.json().await.unwrap();
+    assert_eq!((me["userId"].clone(), me["orgRole"].clone()), (Value::Null, Value::Null));
+    let sign_in_page = site.get("/sign-in?redirect_url=%2Fdashboard", None, true).await.text().await.unwrap();
+    for user in ["ada", "max", "nora"] {
+        assert!(sign_in_page.contains(&format!("id=\"sign-in-{user}\"")), "{user}");
+    }
+
+    // Ada: admin with org:team_settings:manage (a v2 token), back to where she came from.
+    let (ada, response) = site.sign_in("ada", &format!("{}/dashboard", site.base)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("{}/dashboard", site.base));
+    assert!(ada.contains("__session=") && ada.contains("__client_uat="));
+    let dashboard = site.get("/dashboard", Some(&ada), true).await.text().await.unwrap();
+    assert!(dashboard.contains("user_demo_ada") && dashboard.contains("org:team_settings:manage"), "{dashboard}");
+    assert_eq!(site.get("/dashboard/projects", Some(&ada), true).await.status(), StatusCode::OK);
+    assert!(site.get("/team-settings", Some(&ada), true).await.text().await.unwrap().contains("<h1>Team Settings</h1>"));
+    assert!(site.get("/role", Some(&ada), true).await.text().await.unwrap().contains("Your current role is org:admin"));
+    let me: Value = site.get("/api/me", Some(&ada), false).await.json().await.unwrap();
+    assert_eq!(me["userId"], "user_demo_ada");
+    assert_eq!(me["orgId"], "org_acme");
+    assert_eq!(me["orgSlug"], "acme");
+    assert_eq!(me["orgPermissions"], serde_json::json!(["org:team_settings:manage", "org:team_settings:read"]));
+    let data: Value = site.get("/api/data", Some(&ada), false).await.json().await.unwrap();
+    assert_eq!(data["data"]["userId"], "user_demo_ada");
+    let template = data["data"]["token"].as_str().unwrap();
+    let payload = template.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&base64_url(payload)).unwrap();
+    assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), Some("user_demo_ada")));
+    let created = site
+        .http
+        .post(format!("{}/api/teams", site.base))
+        .header("cookie", &ada)
+        .json(&serde_json::json!({"name": "Core"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!((created["userId"].as_str(), created["team"]["name"].as_str()), (Some("user_demo_ada"), Some("Core")));
+
+    // Max: a member without the permission.
+    let (max, _) = site.sign_in("max", "/").await;
+    let settings = site.get("/team-settings", Some(&max), true).await;
+    assert_eq!(settings.status(), StatusCode::OK);
+    assert_eq!(settings.text().await.unwrap(), "", "an empty page without the permission");
+    let refused = site.http.post(format!("{}/api/teams", site.base)).header("cookie", &max).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND, "refused before the body is parsed");
+    assert!(site.get("/role", Some(&max), true).await.text().await.unwrap().contains("Your current role is org:member"));
+
+    // Nora: no active organization.
+    let (nora, _) = site.sign_in("nora", "/").await;
+    assert!(site.get("/role", Some(&nora), true).await.text().await.unwrap().contains("Your current role is none"));
+    assert_eq!(site.get("/dashboard", Some(&nora), true).await.status(), StatusCode::OK);
+
+    // Sign out clears the cookies.
+    let out = site.http.post(format!("{}/sign-out", site.base)).header("cookie", &ada).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let cleared: Vec<String> = out.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(cleared.iter().any(|c| c.starts_with("__session=;") && c.contains("Max-Age=0")));
+    assert!(cleared.iter().any(|c| c.starts_with("__client_uat=0")));
+}
+
+#[tokio::test]
+async fn sign_in_only_returns_to_same_origin_targets() {
+    let site = Site::development().await;
+    let same = format!("{}/dashboard?tab=1", site.base);
+    let (_, response) = site.sign_in("max", &same).await;
+    assert_eq!(location(&response), same);
+    let (_, response) = site.sign_in("max", "/role").await;
+    assert_eq!(location(&response), format!("{}/role", site.base));
+    for evil in ["https://evil.com/", "//evil.com", "/\\evil.com", "http:evil.com", "javascript:alert(1)", "/..//evil.com", "https://127.0.0.1.evil.com/"] {
+        let (_, response) = site.sign_in("max", evil).await;
+        assert_eq!(location(&response), "/", "{evil}");
+    }
+    let unknown = site.http.post(format!("{}/sign-in", site.base)).form(&[("user", "mallory")]).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn external_key_mode_verifies_tokens_minted_elsewhere_and_has_no_built_in_sign_in() {
+    let issuer = TestIssuer::new();
+    let site = Site::external_key(&issuer).await;
+    assert_eq!(site.get("/sign-in", None, true).await.status(), StatusCode::NOT_FOUND);
+    let redirect = site.get("/dashboard", None, true).await;
+    assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert!(location(&redirect).starts_with(&format!("{}/sign-in?redirect_url=", site.base)));
+
+    let token = issuer.session("user_ext").org("org_x", "ext", "org:admin").permissions(["org:team_settings:manage"]).mint();
+    let cookie = format!("__session={token}; __client_uat=1");
+    assert!(site.get("/dashboard", Some(&cookie), true).await.text().await.unwrap().contains("user_ext"));
+    assert!(site.get("/team-settings", Some(&cookie), true).await.text().await.unwrap().contains("<h1>Team Settings</h1>"));
+    assert!(site.get("/role", Some(&cookie), true).await.text().await.unwrap().contains("org:admin"));
+    let me: Value = site.get("/api/me", Some(&cookie), false).await.json().await.unwrap();
+    assert_eq!(me["userId"], "user_ext");
+    let bearer = site.http.get(format!("{}/api/me", site.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(bearer.json::<Value>().await.unwrap()["orgSlug"], "ext");
+    let data = site.get("/api/data", Some(&cookie), false).await;
+    assert_eq!(data.status(), StatusCode::BAD_GATEWAY, "templates need CLERK_SECRET_KEY");
+    assert!(data.text().await.unwrap().contains("CLERK_SECRET_KEY"));
+    let forged = TestIssuer::new().session("user_ext").mint();
+    let me: Value = site.get("/api/me", Some(&format!("__session={forged}; __client_uat=1")), false).await.json().await.unwrap();
+    assert_eq!(me["userId"], Value::Null, "a token from another key is signed out");
+    assert_eq!(site.get("/healthz", None, false).await.status(), StatusCode::OK);
+}
+
+fn base64_url(segment: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0_u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in segment.bytes() {
+        let Some(v) = ALPHABET.iter().position(|a| *a == c) else { continue };
+        bits = (bits << 6) | v as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
