@@ -1,1 +1,107 @@
-//! placeholder
+//! A real browser against the demo: headless Chromium through chromedriver (WebDriver). The
+//! browser's own `Sec-Fetch-Dest`/`Accept` headers make its navigations page requests, so this
+//! is the proof that page detection works with a real browser.
+//!
+//! Needs the Debian packages `chromium` and `chromium-driver`; `.ci/run` installs them and runs
+//! this test with `--ignored`. The signed-in dashboard is saved as
+//! `target/artifacts/dashboard-signed-in.png`.
+
+use axum_clerk::testing::TestIssuer;
+use axum_clerk_examples::dashboard::{app, dev_clerk, Mode};
+use fantoccini::{ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_chromedriver() -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (apt-get install chromium chromium-driver)");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return (Driver(child), url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs this with --ignored"]
+async fn a_browser_signs_in_through_the_redirect_and_back() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = TestIssuer::new();
+    let clerk = dev_clerk(&issuer, addr, |_| None).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(issuer))).await.unwrap() });
+    let base = format!("http://{addr}");
+
+    let (_driver, driver_url) = start_chromedriver().await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,900"]
+        }),
+    );
+    let browser = ClientBuilder::rustls().unwrap().capabilities(caps).connect(&driver_url).await.expect("a WebDriver session");
+
+    // Signed out: /dashboard sends the browser to sign-in with the right redirect_url.
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(url.path(), "/sign-in");
+    let redirect: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    assert_eq!(redirect, vec![("redirect_url".to_owned(), format!("{base}/dashboard"))]);
+
+    // Sign in as the admin demo user and land back on the dashboard.
+    browser.find(Locator::Id("sign-in-ada")).await.unwrap().click().await.unwrap();
+    browser.wait().for_element(Locator::Css("h1")).await.unwrap();
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(url.as_str(), format!("{base}/dashboard"));
+    let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "Dashboard");
+    let who = browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap();
+    assert_eq!(who, "user_demo_ada");
+    let png = browser.screenshot().await.unwrap();
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("dashboard-signed-in.png"), &png).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+
+    // The has()-gated page shows its content to the admin.
+    browser.goto(&format!("{base}/team-settings")).await.unwrap();
+    let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "Team Settings");
+
+    // Sign out, then /dashboard redirects to sign-in again.
+    browser.find(Locator::Id("sign-out")).await.unwrap().click().await.unwrap();
+    browser.wait().for_url(&url::Url::parse(&format!("{base}/")).unwrap()).await.unwrap();
+    assert_eq!(browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap(), "Signed out");
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    let url = browser.current_url().await.unwrap();
+    assert_eq!(url.path(), "/sign-in");
+    assert_eq!(url.query(), Some(&*format!("redirect_url={}", url::form_urlencoded::byte_serialize(format!("{base}/dashboard").as_bytes()).collect::<String>())));
+
+    browser.close().await.unwrap();
+}
