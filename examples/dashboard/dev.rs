@@ -129,7 +129,9 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
         .and_then(|r| validate_return_url(&r, origin.as_ref(), &[]))
         .map_or_else(|| "/".to_owned(), String::from);
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
-    for cookie in [format!("__session={token}; Path=/; SameSite=Lax"), format!("__client_uat={iat}; Path=/; SameSite=Lax")] {
+    for cookie in
+        [format!("__session={token}; Path=/; SameSite=Lax"), format!("__client_uat={iat}; Path=/; SameSite=Lax")]
+    {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

@@ -39,7 +39,9 @@ pub async fn run_from_env() -> Result<(), String> {
     let clerk_configured = ["CLERK_JWT_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWKS_URL"]
         .iter()
         .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (clerk, mode) = if clerk_configured {
         let config = ClerkConfig::from_env().map_err(|e| e.to_string())?;
@@ -114,7 +116,12 @@ async fn team_settings() -> Response {
     if !auth.has(&Check::permission("org:team_settings:manage")) {
         return Html("").into_response();
     }
-    pages::layout("Team Settings", &auth, "<h1>Team Settings</h1><p class=\"muted\">You can manage this organization's teams.</p>").into_response()
+    pages::layout(
+        "Team Settings",
+        &auth,
+        "<h1>Team Settings</h1><p class=\"muted\">You can manage this organization's teams.</p>",
+    )
+    .into_response()
 }
 
 /// "Check your current user's role".
@@ -132,7 +139,10 @@ struct NewTeam {
 /// "Use `protect()` to check if a user is authorized": the check runs before the JSON body is read.
 #[protect(permission = "org:team_settings:manage")]
 async fn create_team(Json(team): Json<NewTeam>) -> (StatusCode, Json<serde_json::Value>) {
-    (StatusCode::CREATED, Json(json!({ "team": { "name": team.name, "orgId": auth.org_id() }, "userId": auth.user_id() })))
+    (
+        StatusCode::CREATED,
+        Json(json!({ "team": { "name": team.name, "orgId": auth.org_id() }, "userId": auth.user_id() })),
+    )
 }
 
 /// "Use `auth()` for data fetching": 401 when signed out, else a `supabase` template token.
@@ -142,7 +152,10 @@ async fn data() -> Response {
         return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
     }
     match auth.get_token(&GetToken::template("supabase")).await {
-        Ok(Some(token)) => Json(json!({ "data": { "userId": auth.user_id(), "template": "supabase", "token": token } })).into_response(),
+        Ok(Some(token)) => {
+            Json(json!({ "data": { "userId": auth.user_id(), "template": "supabase", "token": token } }))
+                .into_response()
+        }
         Ok(None) => (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
         Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()).into_response(),
     }

@@ -70,7 +70,9 @@ pub(crate) async fn home(auth: Auth) -> Html<String> {
     ];
     let cards: String = links
         .iter()
-        .map(|(href, title, text)| format!(r#"<a href="{href}"><strong>{title}</strong><br><span class="muted">{text}</span></a>"#))
+        .map(|(href, title, text)| {
+            format!(r#"<a href="{href}"><strong>{title}</strong><br><span class="muted">{text}</span></a>"#)
+        })
         .collect();
     layout(
         "Home",
@@ -80,7 +82,8 @@ pub(crate) async fn home(auth: Auth) -> Html<String> {
 }
 
 fn user_details(user: &SignedIn) -> String {
-    let permissions = user.org_permissions().map(|p| p.join(", ")).filter(|p| !p.is_empty()).unwrap_or_else(|| "none".into());
+    let permissions =
+        user.org_permissions().map(|p| p.join(", ")).filter(|p| !p.is_empty()).unwrap_or_else(|| "none".into());
     format!(
         "<dl><dt>User</dt><dd><code>{}</code></dd><dt>Session</dt><dd><code>{}</code></dd><dt>Organization</dt><dd>{}</dd><dt>Role</dt><dd>{}</dd><dt>Permissions</dt><dd>{}</dd></dl>",
         escape(user.user_id()),

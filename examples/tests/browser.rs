@@ -65,7 +65,8 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
                      "--disable-dev-shm-usage", "--window-size=1280,900"]
         }),
     );
-    let browser = ClientBuilder::rustls().unwrap().capabilities(caps).connect(&driver_url).await.expect("a WebDriver session");
+    let browser =
+        ClientBuilder::rustls().unwrap().capabilities(caps).connect(&driver_url).await.expect("a WebDriver session");
 
     // Signed out: /dashboard sends the browser to sign-in with the right redirect_url.
     browser.goto(&format!("{base}/dashboard")).await.unwrap();
@@ -101,7 +102,13 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     browser.goto(&format!("{base}/dashboard")).await.unwrap();
     let url = browser.current_url().await.unwrap();
     assert_eq!(url.path(), "/sign-in");
-    assert_eq!(url.query(), Some(&*format!("redirect_url={}", url::form_urlencoded::byte_serialize(format!("{base}/dashboard").as_bytes()).collect::<String>())));
+    assert_eq!(
+        url.query(),
+        Some(&*format!(
+            "redirect_url={}",
+            url::form_urlencoded::byte_serialize(format!("{base}/dashboard").as_bytes()).collect::<String>()
+        ))
+    );
 
     browser.close().await.unwrap();
 }

@@ -27,14 +27,19 @@ impl Site {
     async fn external_key(issuer: &TestIssuer) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = ClerkConfig::from_vars(|name| (name == "CLERK_JWT_KEY").then(|| issuer.public_key_pem().to_owned())).unwrap();
+        let config =
+            ClerkConfig::from_vars(|name| (name == "CLERK_JWT_KEY").then(|| issuer.public_key_pem().to_owned()))
+                .unwrap();
         let clerk = Clerk::new(config).unwrap();
         tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Clerk)).await.unwrap() });
         Self::at(addr)
     }
 
     fn at(addr: std::net::SocketAddr) -> Self {
-        Self { base: format!("http://{addr}"), http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap() }
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),
+        }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>, page: bool) -> reqwest::Response {
@@ -83,7 +88,11 @@ async fn development_mode_walks_every_route() {
     // Signed out: the protected tree redirects pages to sign-in and 404s the rest.
     let redirect = site.get("/dashboard", None, true).await;
     assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
-    let expected = format!("{}/sign-in?redirect_url={}", site.base, url::form_urlencoded::byte_serialize(format!("{}/dashboard", site.base).as_bytes()).collect::<String>());
+    let expected = format!(
+        "{}/sign-in?redirect_url={}",
+        site.base,
+        url::form_urlencoded::byte_serialize(format!("{}/dashboard", site.base).as_bytes()).collect::<String>()
+    );
     assert_eq!(location(&redirect), expected);
     assert_eq!(site.get("/dashboard/projects", None, false).await.status(), StatusCode::NOT_FOUND);
     let data = site.get("/api/data", None, false).await;
@@ -103,7 +112,13 @@ async fn development_mode_walks_every_route() {
     let dashboard = site.get("/dashboard", Some(&ada), true).await.text().await.unwrap();
     assert!(dashboard.contains("user_demo_ada") && dashboard.contains("org:team_settings:manage"), "{dashboard}");
     assert_eq!(site.get("/dashboard/projects", Some(&ada), true).await.status(), StatusCode::OK);
-    assert!(site.get("/team-settings", Some(&ada), true).await.text().await.unwrap().contains("<h1>Team Settings</h1>"));
+    assert!(site
+        .get("/team-settings", Some(&ada), true)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("<h1>Team Settings</h1>"));
     assert!(site.get("/role", Some(&ada), true).await.text().await.unwrap().contains("Your current role is org:admin"));
     let me: Value = site.get("/api/me", Some(&ada), false).await.json().await.unwrap();
     assert_eq!(me["userId"], "user_demo_ada");
@@ -133,9 +148,23 @@ async fn development_mode_walks_every_route() {
     let settings = site.get("/team-settings", Some(&max), true).await;
     assert_eq!(settings.status(), StatusCode::OK);
     assert_eq!(settings.text().await.unwrap(), "", "an empty page without the permission");
-    let refused = site.http.post(format!("{}/api/teams", site.base)).header("cookie", &max).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let refused = site
+        .http
+        .post(format!("{}/api/teams", site.base))
+        .header("cookie", &max)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::NOT_FOUND, "refused before the body is parsed");
-    assert!(site.get("/role", Some(&max), true).await.text().await.unwrap().contains("Your current role is org:member"));
+    assert!(site
+        .get("/role", Some(&max), true)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Your current role is org:member"));
 
     // Nora: no active organization.
     let (nora, _) = site.sign_in("nora", "/").await;
@@ -145,7 +174,8 @@ async fn development_mode_walks_every_route() {
     // Sign out clears the cookies.
     let out = site.http.post(format!("{}/sign-out", site.base)).header("cookie", &ada).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    let cleared: Vec<String> = out.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let cleared: Vec<String> =
+        out.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     assert!(cleared.iter().any(|c| c.starts_with("__session=;") && c.contains("Max-Age=0")));
     assert!(cleared.iter().any(|c| c.starts_with("__client_uat=0")));
 }
@@ -158,7 +188,15 @@ async fn sign_in_only_returns_to_same_origin_targets() {
     assert_eq!(location(&response), same);
     let (_, response) = site.sign_in("max", "/role").await;
     assert_eq!(location(&response), format!("{}/role", site.base));
-    for evil in ["https://evil.com/", "//evil.com", "/\\evil.com", "http:evil.com", "javascript:alert(1)", "/..//evil.com", "https://127.0.0.1.evil.com/"] {
+    for evil in [
+        "https://evil.com/",
+        "//evil.com",
+        "/\\evil.com",
+        "http:evil.com",
+        "javascript:alert(1)",
+        "/..//evil.com",
+        "https://127.0.0.1.evil.com/",
+    ] {
         let (_, response) = site.sign_in("max", evil).await;
         assert_eq!(location(&response), "/", "{evil}");
     }
@@ -175,10 +213,17 @@ async fn external_key_mode_verifies_tokens_minted_elsewhere_and_has_no_built_in_
     assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
     assert!(location(&redirect).starts_with(&format!("{}/sign-in?redirect_url=", site.base)));
 
-    let token = issuer.session("user_ext").org("org_x", "ext", "org:admin").permissions(["org:team_settings:manage"]).mint();
+    let token =
+        issuer.session("user_ext").org("org_x", "ext", "org:admin").permissions(["org:team_settings:manage"]).mint();
     let cookie = format!("__session={token}; __client_uat=1");
     assert!(site.get("/dashboard", Some(&cookie), true).await.text().await.unwrap().contains("user_ext"));
-    assert!(site.get("/team-settings", Some(&cookie), true).await.text().await.unwrap().contains("<h1>Team Settings</h1>"));
+    assert!(site
+        .get("/team-settings", Some(&cookie), true)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("<h1>Team Settings</h1>"));
     assert!(site.get("/role", Some(&cookie), true).await.text().await.unwrap().contains("org:admin"));
     let me: Value = site.get("/api/me", Some(&cookie), false).await.json().await.unwrap();
     assert_eq!(me["userId"], "user_ext");
@@ -188,7 +233,8 @@ async fn external_key_mode_verifies_tokens_minted_elsewhere_and_has_no_built_in_
     assert_eq!(data.status(), StatusCode::BAD_GATEWAY, "templates need CLERK_SECRET_KEY");
     assert!(data.text().await.unwrap().contains("CLERK_SECRET_KEY"));
     let forged = TestIssuer::new().session("user_ext").mint();
-    let me: Value = site.get("/api/me", Some(&format!("__session={forged}; __client_uat=1")), false).await.json().await.unwrap();
+    let me: Value =
+        site.get("/api/me", Some(&format!("__session={forged}; __client_uat=1")), false).await.json().await.unwrap();
     assert_eq!(me["userId"], Value::Null, "a token from another key is signed out");
     assert_eq!(site.get("/healthz", None, false).await.status(), StatusCode::OK);
 }

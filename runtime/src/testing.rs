@@ -151,11 +151,8 @@ impl TestIssuer {
     #[must_use]
     pub fn sign(&self, claims: &Value) -> String {
         let header = json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT"});
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = self.0.signer.sign(input.as_bytes()).to_vec();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
@@ -344,10 +341,8 @@ impl SessionBuilder {
 pub fn encode_v2_permissions(permissions: &[String]) -> (String, String, String) {
     let mut features: Vec<&str> = Vec::new();
     let mut actions: Vec<&str> = Vec::new();
-    let parsed: Vec<(&str, &str)> = permissions
-        .iter()
-        .filter_map(|p| p.strip_prefix("org:").and_then(|rest| rest.split_once(':')))
-        .collect();
+    let parsed: Vec<(&str, &str)> =
+        permissions.iter().filter_map(|p| p.strip_prefix("org:").and_then(|rest| rest.split_once(':'))).collect();
     for (feature, action) in &parsed {
         if !features.contains(feature) {
             features.push(feature);
