@@ -206,9 +206,12 @@ async fn empty_or_other_typ_is_token_invalid() {
 }
 
 #[tokio::test]
-async fn empty_sub_is_allowed() {
+async fn empty_sub_verifies_as_in_clerk_but_is_signed_out() {
+    // §6.8: `sub: ''` passes the assertion; Clerk's protect then reads the falsy userId as
+    // signed out, and so does our Auth (security V-35).
     let auth = clerk(pem_config()).verify_token(&mint_mock(json!({"sub": ""}))).await.unwrap();
-    assert_eq!(auth.user_id(), Some(""));
+    assert_eq!(auth.user_id(), None);
+    assert!(!auth.is_signed_in());
 }
 
 #[tokio::test]

@@ -60,7 +60,10 @@ impl Auth {
     pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
-        if session_status.as_deref() == Some("pending") && !pending_is_signed_in {
+        // An empty `sub` passes Clerk's `sub` assertion, but Clerk's `protect` reads the falsy
+        // `userId` as signed out; so is it here, rather than a signed-in user with no ID.
+        let no_user = claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty);
+        if no_user || (session_status.as_deref() == Some("pending") && !pending_is_signed_in) {
             let data = AuthData { session_status, ..AuthData::default() };
             return Self { data: Arc::new(data), ctx: None };
         }

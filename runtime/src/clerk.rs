@@ -70,6 +70,7 @@ impl Clerk {
             keys,
             authorized_parties: config.authorized_parties.clone(),
             audience: config.audience.clone(),
+            issuer: config.issuer.clone(),
             clock_skew_ms: i64::try_from(config.clock_skew.as_millis()).unwrap_or(i64::MAX),
             clock: Arc::clone(&config.clock),
             provider: crate::crypto_provider(),

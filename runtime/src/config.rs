@@ -72,6 +72,7 @@ pub struct ClerkConfig {
     pub(crate) sign_up_url: Option<String>,
     pub(crate) authorized_parties: Vec<String>,
     pub(crate) audience: Vec<String>,
+    pub(crate) issuer: Option<String>,
     pub(crate) clock_skew: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pending_is_signed_in: bool,
@@ -80,6 +81,13 @@ pub struct ClerkConfig {
     pub(crate) allowed_redirect_origins: Vec<String>,
     pub(crate) api_rejection_status: Option<ApiStatusHook>,
     pub(crate) api_timeout: Duration,
+}
+
+/// How `iss` is pinned, if at all.
+#[derive(Debug, Clone)]
+enum Issuer {
+    Exact(String),
+    FromPublishableKey,
 }
 
 /// Why `protect` refused an API (non-page) request.
@@ -294,6 +302,7 @@ pub struct ClerkConfigBuilder {
     sign_up_url: Option<String>,
     authorized_parties: Vec<String>,
     audience: Vec<String>,
+    issuer: Option<Issuer>,
     clock_skew: Option<Duration>,
     clock: Option<Arc<dyn Clock>>,
     pending_is_signed_in: bool,
@@ -427,6 +436,20 @@ impl ClerkConfigBuilder {
         self
     }
 
+    /// Require `iss` to equal `issuer` exactly (`https://clerk.example.com`). Clerk never checks
+    /// `iss`; pinning it is an opt-in defence for processes that trust several instances.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(Issuer::Exact(issuer.into()));
+        self
+    }
+
+    /// Require `iss` to be the Frontend API of the publishable key (`https://<frontend api>`).
+    /// Leave it off behind a proxy or for satellite domains, whose tokens name another issuer.
+    pub fn issuer_from_publishable_key(mut self) -> Self {
+        self.issuer = Some(Issuer::FromPublishableKey);
+        self
+    }
+
     /// `CLERK_CLOCK_SKEW_IN_MS`: leeway on `exp`/`nbf`/`iat` (default 5 s, zero honoured, at most 5 min).
     pub fn clock_skew(mut self, skew: Duration) -> Self {
         self.clock_skew = Some(skew);
@@ -500,6 +523,28 @@ impl ClerkConfigBuilder {
         for party in &authorized_parties {
             check_origin("CLERK_AUTHORIZED_PARTIES", party)?;
         }
+        let issuer = match self.issuer {
+            None => None,
+            Some(Issuer::Exact(issuer)) => {
+                let url = http_url("issuer", &issuer)?;
+                if url.origin().ascii_serialization() != issuer {
+                    return Err(ConfigError::new(
+                        "issuer",
+                        format!("`{issuer}` is not an origin like https://clerk.example.com"),
+                    ));
+                }
+                Some(issuer)
+            }
+            Some(Issuer::FromPublishableKey) => match &publishable_key {
+                Some(pk) => Some(format!("https://{}", pk.frontend_api())),
+                None => {
+                    return Err(ConfigError::new(
+                        "CLERK_PUBLISHABLE_KEY",
+                        "issuer_from_publishable_key() needs a publishable key",
+                    ))
+                }
+            },
+        };
         let clock_skew = self.clock_skew.unwrap_or(DEFAULT_CLOCK_SKEW);
         if clock_skew > MAX_CLOCK_SKEW {
             return Err(ConfigError::new(
@@ -534,6 +579,7 @@ impl ClerkConfigBuilder {
             sign_up_url: self.sign_up_url,
             authorized_parties,
             audience: self.audience.into_iter().filter(|a| !a.is_empty()).collect(),
+            issuer,
             clock_skew,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             pending_is_signed_in: self.pending_is_signed_in,

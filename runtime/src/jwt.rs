@@ -11,8 +11,18 @@ use crate::error::{Reason, TokenError};
 /// refused before any decoding work (security §1.1.1).
 pub(crate) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
+/// Base64url for token segments: no padding, canonical trailing bits, URL-safe alphabet only
+/// (RFC 7515 §2). Clerk parses segments loosely; refusing padded or non-canonical segments is
+/// strictly safer (no two spellings of one token) and no Clerk-issued token is affected.
+const STRICT_BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
 /// Base64url as Clerk's `base64url.parse(…, {loose: true})`: padding optional, non-canonical
-/// trailing bits tolerated, alphabet strict.
+/// trailing bits tolerated, alphabet strict. Used for JWK members, as Clerk reads them.
 pub(crate) const LOOSE_BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
     GeneralPurposeConfig::new()
@@ -64,15 +74,76 @@ pub(crate) fn decode(token: &str) -> Result<DecodedJwt<'_>, TokenError> {
     let undecodable = || TokenError::new(Reason::TokenInvalid, UNDECODABLE);
     let header = json_object(h).ok_or_else(undecodable)?;
     let payload = json_object(p).ok_or_else(undecodable)?;
-    let signature = LOOSE_BASE64URL.decode(s).map_err(|_| undecodable())?;
+    let signature = STRICT_BASE64URL.decode(s).map_err(|_| undecodable())?;
     Ok(DecodedJwt { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
 }
 
 fn json_object(segment: &str) -> Option<Map<String, Value>> {
-    let bytes = LOOSE_BASE64URL.decode(segment).ok()?;
-    match serde_json::from_slice::<Value>(&bytes).ok()? {
+    let bytes = STRICT_BASE64URL.decode(segment).ok()?;
+    match serde_json::from_slice::<NoDuplicates>(&bytes).ok()?.0 {
         Value::Object(map) => Some(map),
         _ => None,
+    }
+}
+
+/// A JSON value that refuses duplicate member names at any depth (RFC 7515 §4, RFC 7519 §4):
+/// `{"alg":"none","alg":"RS256"}` or two `exp` claims must not resolve to whichever came last.
+struct NoDuplicates(Value);
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(NoDuplicates)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value without duplicate member names")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(NoDuplicates(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some((key, NoDuplicates(value))) = map.next_entry::<String, NoDuplicates>()? {
+            if out.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format_args!("duplicate member `{key}`")));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -84,6 +155,22 @@ pub(crate) fn js_stringify(value: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_base64url_refuses_padding_and_non_canonical_bits() {
+        assert_eq!(STRICT_BASE64URL.decode("YWJj").unwrap(), b"abc");
+        assert!(STRICT_BASE64URL.decode("YWI=").is_err());
+        assert!(STRICT_BASE64URL.decode("YWJ").is_err());
+        assert_eq!(STRICT_BASE64URL.decode("YWI").unwrap(), b"ab");
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_at_any_depth() {
+        for json in [r#"{"a":1,"a":2}"#, r#"{"o":{"rol":"member","rol":"admin"}}"#, r#"[{"x":1,"x":1}]"#] {
+            assert!(serde_json::from_str::<NoDuplicates>(json).is_err(), "{json}");
+        }
+        assert!(serde_json::from_str::<NoDuplicates>(r#"{"a":{"a":1},"b":[1,{"a":2}]}"#).is_ok());
+    }
 
     #[test]
     fn loose_base64url_accepts_padding_and_trailing_bits() {

@@ -199,11 +199,13 @@ impl Clerk {
             return state;
         }
         match self.verifier().verify(token).await {
-            Ok(verified) => RequestState::signed_in(Auth::from_verified_claims(
-                verified.claims,
-                token,
-                self.config().pending_is_signed_in,
-            )),
+            Ok(verified) => {
+                if carrier == TokenCarrier::Cookie && !verified.claims.contains_key("azp") {
+                    warn_cookie_token_without_azp();
+                }
+                let pending_is_signed_in = self.config().pending_is_signed_in;
+                RequestState::signed_in(Auth::from_verified_claims(verified.claims, token, pending_is_signed_in))
+            }
             Err(err) => token_error_state(err.with_carrier(carrier)),
         }
     }
@@ -253,6 +255,18 @@ impl Clerk {
             return false;
         }
         true
+    }
+}
+
+/// Clerk warns once when a cookie token has no `azp`: with no authorized parties configured, it
+/// is accepted, but `azp` is the defence against tokens leaked from sibling subdomains.
+fn warn_cookie_token_without_azp() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "a session cookie token without `azp` was accepted; set CLERK_AUTHORIZED_PARTIES to refuse tokens \
+             from other origins"
+        );
     }
 }
 

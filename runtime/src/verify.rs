@@ -46,6 +46,7 @@ pub(crate) struct Verifier {
     pub(crate) keys: KeySource,
     pub(crate) authorized_parties: Vec<String>,
     pub(crate) audience: Vec<String>,
+    pub(crate) issuer: Option<String>,
     pub(crate) clock_skew_ms: i64,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) provider: &'static CryptoProvider,
@@ -143,6 +144,18 @@ impl Verifier {
             .with_action(Action::EnsureClerkJwt));
         }
         check_audience(claims.get("aud"), &self.audience)?;
+        if let Some(issuer) = &self.issuer {
+            if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
+                return Err(TokenError::new(
+                    Reason::TokenVerificationFailed,
+                    format!(
+                        "Invalid JWT issuer claim (iss) {}. Expected \"{issuer}\".",
+                        js_stringify(claims.get("iss"))
+                    ),
+                )
+                .with_action(Action::EnsureClerkJwt));
+            }
+        }
         check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
         let now = self.clock.now_ms() as f64;
         let skew = self.clock_skew_ms as f64;
@@ -185,11 +198,17 @@ impl Verifier {
     }
 }
 
-/// A time claim: absent is `None`; present but not a number is an error.
+/// Largest time value accepted: JavaScript's safe-integer range, far beyond any real date.
+const MAX_TIME: f64 = 9_007_199_254_740_991.0;
+
+/// A time claim: absent is `None`; present but not a number (or a number no clock reaches, such
+/// as `1e300`, which would make a token immortal) is an error.
 fn number_claim(claims: &Map<String, Value>, name: &str, what: &str) -> Result<Option<f64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| wrong_type(name, what, claims.get(name))),
+        Some(Value::Number(n)) => {
+            n.as_f64().filter(|v| v.abs() <= MAX_TIME).map(Some).ok_or_else(|| wrong_type(name, what, claims.get(name)))
+        }
         Some(other) => Err(wrong_type(name, what, Some(other))),
     }
 }
