@@ -104,3 +104,12 @@ pub const fn assert_role(role: &str) {
         "#[protect] role must look like \"org:<role>\" (lowercase, no spaces)"
     );
 }
+
+/// Fuzzing and property-test entry: the `Auth` a verified token with these claims would give.
+/// Never call it with unverified data in an application.
+pub fn auth_from_verified_claims_json(bytes: &[u8]) -> Option<Auth> {
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Object(claims) => Some(Auth::from_verified_claims(claims, "fuzz", false)),
+        _ => None,
+    }
+}

@@ -1,0 +1,38 @@
+//! Arbitrary `Cookie` / `Authorization` header bytes through the whole request flow: never
+//! panics, never signs anyone in (no valid token can appear by chance).
+#![no_main]
+
+use axum_clerk::{AuthStatus, Clerk, ClerkConfig, FixedClock};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+const PEM: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqYy3MY8fOneEyzNDu9lp6iGXKkNUF+u/dUnrlkadZYyB35efzKFJEr9fftmWv5PUj1uRHTQ3bh6X1cceOYsIjy008dHWZJsKhGOxgdTjeK91rjaklxt7tyFXEiKHIOr1LSgKzopClOfCIjxK/oPUOf38pVh7WnekcSBQmU5fqA+EzKMi6k9VwvbzqKlZM4XQsiFyn28d9VubJWjTU8nNot0n1NE+9k6TxM8nglM4RwkBH4Ni4B0LhKKOOV+AG8tBNiZVil415dpBldmJ/j0wk7Ad4VFi9en3Z17oCKr+K+zuT7vKMKSb1548dk0vnmi0vj2QGXSo+61wM5yQWpk6sQIDAQAB";
+
+fn setup() -> &'static (tokio::runtime::Runtime, Clerk) {
+    static SETUP: OnceLock<(tokio::runtime::Runtime, Clerk)> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let config = ClerkConfig::builder()
+            .jwt_key(PEM)
+            .publishable_key("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k")
+            .clock(FixedClock::at_secs(1_666_648_250))
+            .build()
+            .unwrap();
+        (runtime, Clerk::new(config).unwrap())
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Split the input into header values at 0xFF bytes: cookie lines, then authorization lines.
+    let mut request = http::Request::get("/path?x=1");
+    for (i, value) in data.split(|b| *b == 0xff).enumerate().take(8) {
+        let Ok(value) = http::HeaderValue::from_bytes(value) else { continue };
+        let name = if i % 3 == 2 { "authorization" } else { "cookie" };
+        request = request.header(name, value);
+    }
+    let Ok(request) = request.body(()) else { return };
+    let (runtime, clerk) = setup();
+    let state = runtime.block_on(clerk.authenticate(&request));
+    assert_eq!(state.status(), AuthStatus::SignedOut);
+    let _ = state.debug_headers();
+});
