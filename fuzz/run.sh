@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs=${SECONDS_PER_TARGET:-600}
 mkdir -p logs
+# The committed seeds start each corpus; the working corpus itself is not committed.
+for dir in seeds/*/; do
+  target=$(basename "$dir")
+  mkdir -p "corpus/$target"
+  cp -n "$dir"* "corpus/$target/"
+done
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
 run() {

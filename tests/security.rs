@@ -458,3 +458,120 @@ async fn c29_error_messages_never_echo_the_token_or_the_signature() {
     let text = err.full_message();
     assert!(!text.contains(sig) && !text.contains(hp), "{text}");
 }
+
+// ---- token sources (security §6.3) --------------------------------------------------------------
+
+async fn through_layer(headers: &[(&str, &str)], uri: &str) -> Reply {
+    let app = axum::Router::new()
+        .fallback(|a: axum_clerk::Auth| async move { a.user_id().unwrap_or("none").to_owned() })
+        .layer(axum_clerk::ClerkLayer::new(common::clerk(pem_config())));
+    send(&app, "GET", uri, headers).await
+}
+
+#[tokio::test]
+async fn h08_oversize_and_repeated_session_cookies_cost_bounded_work() {
+    let big = format!("__client_uat=1; __session={}", "a".repeat(5 * 1024));
+    assert_eq!(through_layer(&[("cookie", &big)], "/").await.header("x-clerk-auth-reason"), Some("token-invalid"));
+    let many = format!(
+        "__client_uat=1; {}",
+        (0..100).map(|_| format!("__session={}", fx("mockJwt"))).collect::<Vec<_>>().join("; ")
+    );
+    assert_eq!(through_layer(&[("cookie", &many)], "/").await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr", "first of 100");
+    let flood = (0..10_000).map(|i| format!("c{i}=v")).collect::<Vec<_>>().join("; ")
+        + "; __client_uat=1; __session="
+        + &fx("mockJwt");
+    let reply = through_layer(&[("cookie", &flood)], "/").await;
+    assert_eq!(reply.body, "none", "pairs past the cap are not read");
+}
+
+#[tokio::test]
+async fn h12_to_h16_bearer_spacing_tabs_empty_and_lists_follow_clerk_and_fail_closed() {
+    let jwt = fx("mockJwt");
+    for value in [
+        format!("Bearer  {jwt}"),
+        format!("Bearer\t{jwt}"),
+        "Bearer".to_owned(),
+        "Bearer ".to_owned(),
+        format!("Bearer {jwt}, Bearer {jwt}"),
+    ] {
+        let reply = through_layer(&[("authorization", &value)], "/").await;
+        assert_eq!(reply.body, "none", "{value:?}");
+        assert_eq!(reply.header("x-clerk-auth-reason"), Some("token-invalid"), "{value:?}");
+    }
+}
+
+#[tokio::test]
+async fn h17_h18_basic_falls_back_to_the_cookie_and_a_bare_token_is_used_whole() {
+    let cookie = format!("__client_uat=1; __session={}", fx("mockJwt"));
+    let reply = through_layer(&[("authorization", "Basic dXNlcjpwYXNz"), ("cookie", &cookie)], "/").await;
+    assert_eq!(reply.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(through_layer(&[("authorization", &fx("mockJwt"))], "/").await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+}
+
+#[tokio::test]
+async fn h20_tokens_in_the_query_string_are_never_read() {
+    let jwt = fx("mockJwt");
+    for uri in [format!("/x?__session={jwt}"), format!("/x?token={jwt}"), format!("/x?authorization=Bearer%20{jwt}")] {
+        assert_eq!(through_layer(&[], &uri).await.body, "none");
+    }
+}
+
+#[tokio::test]
+async fn h21_a_20_kib_authorization_header_is_refused_before_decoding() {
+    let huge = format!("Bearer {}", "a.".repeat(10 * 1024));
+    let reply = through_layer(&[("authorization", &huge)], "/").await;
+    assert_eq!(reply.header("x-clerk-auth-reason"), Some("token-invalid"));
+}
+
+// ---- configured redirect targets (security §3.3 payloads) ------------------------------------
+
+#[test]
+fn configured_sign_in_and_sign_up_urls_refuse_the_payloads() {
+    for bad in [
+        "//evil.com",
+        "///evil.com",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "javascript:alert(1)",
+        "http:evil.com",
+        "https:evil.com",
+        "evil.com",
+        " /x",
+        "/a\r\nSet-Cookie: x=y",
+        "data:text/html,x",
+        "ftp://evil.com",
+    ] {
+        for setting in ["sign-in", "sign-up"] {
+            let builder = ClerkConfig::builder().secret_key("sk");
+            let builder = if setting == "sign-in" { builder.sign_in_url(bad) } else { builder.sign_up_url(bad) };
+            assert!(builder.build().is_err(), "{setting} {bad:?} accepted");
+        }
+    }
+}
+
+#[tokio::test]
+async fn protect_url_options_refuse_the_payloads_with_a_500_not_a_redirect() {
+    use axum_clerk::Protect;
+    for bad in [
+        "//evil.com",
+        "/\\evil.com",
+        "javascript:alert(1)",
+        "https://user@evil.com/",
+        "evil.com",
+        "/a\r\nx: y",
+        " /x",
+        "http:evil.com",
+        "https:evil.com",
+    ] {
+        let rule = Protect::signed_in().unauthenticated_url(bad);
+        let app = axum::Router::new()
+            .fallback(move |a: axum_clerk::Auth| {
+                let rule = rule.clone();
+                async move { a.protect(&rule).map(|_| "ok") }
+            })
+            .layer(axum_clerk::ClerkLayer::new(common::clerk(pem_config())));
+        let reply = send(&app, "GET", "/", &[PAGE]).await;
+        assert_eq!(reply.status, 500, "{bad:?}");
+        assert!(reply.header("location").is_none());
+    }
+}

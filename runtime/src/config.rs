@@ -589,6 +589,13 @@ impl ClerkConfigBuilder {
 }
 
 fn http_url(setting: &'static str, text: &str) -> Result<Url, ConfigError> {
+    // `http:evil.com` parses as `http://evil.com`: only the spelled-out form is an absolute URL.
+    if !has_http_scheme_prefix(text.trim()) {
+        return Err(ConfigError::new(
+            setting,
+            format!("`{text}` is not an absolute http(s) URL (http://… or https://…)"),
+        ));
+    }
     let url = Url::parse(text.trim()).map_err(|e| ConfigError::new(setting, format!("`{text}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ConfigError::new(setting, format!("`{text}` is not an absolute http(s) URL")));
@@ -646,4 +653,10 @@ fn api_url_for(pk: Option<&PublishableKey>) -> &'static str {
     } else {
         PROD
     }
+}
+
+/// True when `text` starts with `http://` or `https://` (any case).
+pub(crate) fn has_http_scheme_prefix(text: &str) -> bool {
+    let head = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    head.starts_with("https://") || head.starts_with("http://")
 }

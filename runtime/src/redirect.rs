@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::config::ClerkConfig;
+use crate::config::{has_http_scheme_prefix, ClerkConfig};
 use crate::context::RequestInfo;
 use crate::publishable_key::InstanceType;
 
@@ -71,8 +71,7 @@ pub fn validate_return_url(input: &str, origin: Option<&Url>, allowed: &[String]
         }
         origin?.join(input).ok()?
     } else {
-        let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        if !has_http_scheme_prefix(input) {
             return None;
         }
         Url::parse(input).ok()?
@@ -179,7 +178,9 @@ pub(crate) fn configured_target(target: &str, origin: Option<&Url>) -> Option<St
         }
         return Some(origin.and_then(|o| o.join(target).ok()).map_or_else(|| target.to_owned(), Into::into));
     }
+    if !has_http_scheme_prefix(target) {
+        return None;
+    }
     let url = Url::parse(target).ok()?;
-    (matches!(url.scheme(), "http" | "https") && url.username().is_empty() && url.password().is_none())
-        .then(|| url.into())
+    (url.username().is_empty() && url.password().is_none()).then(|| url.into())
 }
