@@ -14,6 +14,14 @@ use crate::jwt::LOOSE_BASE64URL;
 /// Smallest RSA modulus we accept, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
 
+/// Largest RSA modulus the crypto backend verifies: the RustCrypto `rsa` crate stops at 4096
+/// bits, AWS-LC at 8192. A larger key is refused at ingest rather than failing every token.
+#[cfg(feature = "rust-crypto")]
+pub const MAX_RSA_BITS: usize = 4096;
+/// Largest RSA modulus the crypto backend verifies (AWS-LC: 8192 bits).
+#[cfg(not(feature = "rust-crypto"))]
+pub const MAX_RSA_BITS: usize = 8192;
+
 /// `rsaEncryption`, 1.2.840.113549.1.1.1.
 const RSA_ENCRYPTION: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
@@ -39,6 +47,9 @@ pub enum KeyError {
     /// The modulus is too small.
     #[error("RSA key of {0} bits is too small; at least {MIN_RSA_BITS} bits are required")]
     TooSmall(usize),
+    /// The modulus is larger than the crypto backend verifies.
+    #[error("RSA key of {0} bits is larger than the {MAX_RSA_BITS} bits this crypto backend verifies")]
+    TooLarge(usize),
     /// The public exponent is unusable.
     #[error("RSA public exponent must be odd and at least 3")]
     BadExponent,
@@ -138,6 +149,9 @@ impl PublicKey {
         if bits < MIN_RSA_BITS {
             return Err(KeyError::TooSmall(bits));
         }
+        if bits > MAX_RSA_BITS {
+            return Err(KeyError::TooLarge(bits));
+        }
         let odd = e.last().is_some_and(|b| b & 1 == 1);
         if !odd || (e.len() == 1 && e[0] < 3) || e.len() > 8 {
             return Err(KeyError::BadExponent);
@@ -217,6 +231,12 @@ impl PublicKey {
     #[must_use]
     pub fn exponent_base64url(&self) -> String {
         URL_SAFE_NO_PAD.encode(&self.exponent)
+    }
+
+    /// The same key bound to another RSA algorithm (for test vectors of other hash sizes).
+    pub(crate) fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
     }
 
     pub(crate) fn decoding_key(&self) -> &DecodingKey {

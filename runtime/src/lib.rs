@@ -92,7 +92,7 @@ pub use error::{Action, Reason, TokenCarrier, TokenError};
 pub use extract::{ProtectLayer, ProtectService};
 pub use has::{Check, Reverification, ReverificationLevel};
 pub use jwks::JwksOptions;
-pub use keys::{KeyError, PublicKey, MIN_RSA_BITS};
+pub use keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
 pub use layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
 pub use protect::{Protect, SignedIn};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
