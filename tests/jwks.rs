@@ -1,5 +1,6 @@
 //! JWKS cache behaviour against a real HTTP server on 127.0.0.1 (security §5.3): rotation,
-//! outage, kid flood, single flight, slow endpoint, and the key policy at ingest.
+//! outage, kid flood, single flight, slow endpoint, and the key policy at ingest. The verified-token
+//! cache is off here: these tests exercise the key path on every verification.
 
 mod common;
 
@@ -23,7 +24,12 @@ fn token_for(key: &str, kid: &str) -> String {
 #[tokio::test]
 async fn rotation_a_new_kid_is_picked_up_with_one_refetch() {
     let server = JwksServer::clerk_fixture().await;
-    let clerk = clerk(server.config().jwks_options(JwksOptions { min_refresh_interval: Duration::ZERO, ..options() }));
+    let clerk = clerk(
+        server
+            .config()
+            .verified_token_cache(0)
+            .jwks_options(JwksOptions { min_refresh_interval: Duration::ZERO, ..options() }),
+    );
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     assert_eq!(server.hits(), 1);
     server.set_body(json!({"keys": [fixtures()["mockRsaJwk"], test_jwk("rsa2048b", "kid-2")]}));
@@ -37,7 +43,7 @@ async fn rotation_a_new_kid_is_picked_up_with_one_refetch() {
 #[tokio::test]
 async fn kid_flood_makes_no_fetch_within_the_refresh_interval() {
     let server = JwksServer::clerk_fixture().await;
-    let clerk = clerk(server.config().jwks_options(options()));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(options()));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     for i in 0..1000 {
         let token = create_jwt(json!({"kid": format!("random-{i}")}), json!({}));
@@ -53,7 +59,7 @@ async fn kid_flood_makes_no_fetch_within_the_refresh_interval() {
 async fn kid_flood_on_a_cold_cache_makes_one_fetch() {
     let server = JwksServer::clerk_fixture().await;
     server.set_delay(Duration::from_millis(100));
-    let clerk = clerk(server.config().jwks_options(options()));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(options()));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..200 {
         let clerk = clerk.clone();
@@ -69,7 +75,7 @@ async fn kid_flood_on_a_cold_cache_makes_one_fetch() {
 async fn concurrent_cold_misses_share_a_single_fetch() {
     let server = JwksServer::clerk_fixture().await;
     server.set_delay(Duration::from_millis(200));
-    let clerk = clerk(server.config().jwks_options(options()));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(options()));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..100 {
         let clerk: Clerk = clerk.clone();
@@ -85,7 +91,11 @@ async fn concurrent_cold_misses_share_a_single_fetch() {
 async fn outage_after_ttl_keeps_using_the_last_good_keys() {
     let server = JwksServer::clerk_fixture().await;
     let ttl = Duration::from_millis(100);
-    let clerk = clerk(server.config().jwks_options(JwksOptions { ttl, failure_backoff: Duration::ZERO, ..options() }));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(JwksOptions {
+        ttl,
+        failure_backoff: Duration::ZERO,
+        ..options()
+    }));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     server.set_raw(http::StatusCode::INTERNAL_SERVER_ERROR, "oops");
     tokio::time::sleep(ttl * 2).await;
@@ -98,7 +108,7 @@ async fn outage_beyond_max_stale_is_an_infrastructure_failure() {
     let server = JwksServer::clerk_fixture().await;
     let ttl = Duration::from_millis(50);
     let opts = JwksOptions { ttl, max_stale: Duration::from_millis(50), failure_backoff: Duration::ZERO, ..options() };
-    let clerk = clerk(server.config().jwks_options(opts));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(opts));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     server.set_raw(http::StatusCode::INTERNAL_SERVER_ERROR, "oops");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -112,7 +122,9 @@ async fn cold_outage_fails_closed_backs_off_and_recovers_without_restart() {
     let server = JwksServer::clerk_fixture().await;
     server.set_raw(http::StatusCode::SERVICE_UNAVAILABLE, "");
     let backoff = Duration::from_millis(200);
-    let clerk = clerk(server.config().jwks_options(JwksOptions { failure_backoff: backoff, ..options() }));
+    let clerk = clerk(
+        server.config().verified_token_cache(0).jwks_options(JwksOptions { failure_backoff: backoff, ..options() }),
+    );
     for _ in 0..20 {
         let err = clerk.verify_token(&fx("mockJwt")).await.unwrap_err();
         assert_eq!(err.reason().as_str(), "jwk-remote-failed-to-load");
@@ -129,7 +141,7 @@ async fn cold_outage_fails_closed_backs_off_and_recovers_without_restart() {
 async fn slow_endpoint_times_out_without_stalling_known_kid_verifications() {
     let server = JwksServer::clerk_fixture().await;
     let opts = JwksOptions { timeout: Duration::from_millis(1500), min_refresh_interval: Duration::ZERO, ..options() };
-    let clerk = clerk(server.config().jwks_options(opts));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(opts));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     server.set_delay(Duration::from_secs(10));
     let slow = {
@@ -151,7 +163,7 @@ async fn slow_endpoint_times_out_without_stalling_known_kid_verifications() {
 async fn a_revoked_key_is_refused_after_the_next_refresh() {
     let server = JwksServer::clerk_fixture().await;
     let ttl = Duration::from_millis(50);
-    let clerk = clerk(server.config().jwks_options(JwksOptions { ttl, ..options() }));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(JwksOptions { ttl, ..options() }));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     server.set_body(json!({"keys": [test_jwk("rsa2048b", "kid-2")]}));
     tokio::time::sleep(ttl * 3).await;
@@ -164,7 +176,7 @@ async fn a_kid_published_twice_is_unusable_while_other_keys_work() {
     other["n"] = json!(test_key("rsa2048b", "n"));
     let server =
         JwksServer::start(json!({"keys": [fixtures()["mockRsaJwk"], other, test_jwk("rsa2048b", "kid-2")]})).await;
-    let clerk = clerk(server.config().jwks_options(options()));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(options()));
     assert_eq!(refusal(&clerk, &fx("mockJwt")).await.0, "jwk-kid-mismatch");
     assert!(clerk.verify_token(&token_for("rsa2048b", "kid-2")).await.is_ok());
 }
@@ -194,7 +206,7 @@ async fn keys_outside_the_policy_are_ignored_at_ingest() {
     let mut keys = bad.clone();
     keys.push(test_jwk("rsa2048b", "good"));
     let server = JwksServer::start(json!({"keys": keys})).await;
-    let clerk = clerk(server.config().jwks_options(options()));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(options()));
     assert!(clerk.verify_token(&token_for("rsa2048b", "good")).await.is_ok());
     for kid in ["oct", "ec", "enc", "ops", "small", "e1", "private", "es256"] {
         assert_eq!(refusal(&clerk, &token_for("rsa2048b", kid)).await.0, "jwk-kid-mismatch", "{kid}");
@@ -206,7 +218,10 @@ async fn a_jwk_whose_alg_differs_from_the_token_is_refused() {
     let mut jwk = fixtures()["mockRsaJwk"].clone();
     jwk["alg"] = json!("RS512");
     let server = JwksServer::start(json!({"keys": [jwk]})).await;
-    assert_eq!(refusal(&clerk(server.config()), &fx("mockJwt")).await.0, "token-verification-failed");
+    assert_eq!(
+        refusal(&clerk(server.config().verified_token_cache(0)), &fx("mockJwt")).await.0,
+        "token-verification-failed"
+    );
 }
 
 #[tokio::test]
@@ -215,7 +230,7 @@ async fn clerks_sample_jwks_with_an_unusual_exponent_is_accepted() {
     let server = JwksServer::start(fixtures()["sampleJwksUnusualExponent"].clone()).await;
     let token = create_jwt(json!({"kid": "ins_1234"}), json!({}));
     assert_eq!(
-        refusal(&clerk(server.config()), &token).await.0,
+        refusal(&clerk(server.config().verified_token_cache(0)), &token).await.0,
         "token-invalid-signature",
         "key found, signature checked"
     );
@@ -226,7 +241,7 @@ async fn unusable_responses_are_errors_and_keep_the_previous_keys() {
     let server = JwksServer::clerk_fixture().await;
     let ttl = Duration::from_millis(30);
     let opts = JwksOptions { ttl, failure_backoff: Duration::ZERO, ..options() };
-    let clerk = clerk(server.config().jwks_options(opts));
+    let clerk = clerk(server.config().verified_token_cache(0).jwks_options(opts));
     assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
     let huge = format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(200_000));
     for body in ["<html>hi</html>", "{\"keys\":[]}", "[1,2]", huge.as_str()] {
@@ -241,14 +256,17 @@ async fn unusable_responses_are_errors_and_keep_the_previous_keys() {
 async fn a_redirect_is_not_followed() {
     let server = JwksServer::clerk_fixture().await;
     server.set_raw(http::StatusCode::FOUND, "");
-    let err = clerk(server.config().jwks_options(options())).verify_token(&fx("mockJwt")).await.unwrap_err();
+    let err = clerk(server.config().verified_token_cache(0).jwks_options(options()))
+        .verify_token(&fx("mockJwt"))
+        .await
+        .unwrap_err();
     assert!(err.message().ends_with("with code=302"), "{}", err.message());
 }
 
 #[tokio::test]
 async fn malformed_kids_are_refused_before_any_fetch() {
     let server = JwksServer::clerk_fixture().await;
-    let clerk = clerk(server.config());
+    let clerk = clerk(server.config().verified_token_cache(0));
     for kid in [json!("k".repeat(10_000)), json!("a\nb"), json!("a b"), json!(42), json!(["x"])] {
         let (reason, message) = refusal(&clerk, &create_jwt(json!({"kid": kid}), json!({}))).await;
         assert_eq!((reason.as_str(), message.as_str()), ("token-invalid", "Invalid JWT key ID (kid)."));

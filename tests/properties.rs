@@ -15,7 +15,12 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 fn verifier() -> &'static axum_clerk::Clerk {
     static CLERK: OnceLock<axum_clerk::Clerk> = OnceLock::new();
-    CLERK.get_or_init(|| clerk(pem_config()))
+    // The genuine token is verified (and so cached) first: mutations must miss the cache.
+    CLERK.get_or_init(|| {
+        let clerk = clerk(pem_config());
+        assert!(runtime().block_on(clerk.verify_token(&fx("mockJwt"))).is_ok());
+        clerk
+    })
 }
 
 proptest! {

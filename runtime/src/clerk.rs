@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::auth::Auth;
+use crate::cache::{Lifetime, VerifiedCache};
 use crate::config::{ClerkConfig, ConfigError};
 use crate::context::RequestContext;
 use crate::error::TokenError;
@@ -29,6 +30,7 @@ pub struct Clerk(Arc<Inner>);
 struct Inner {
     config: ClerkConfig,
     verifier: Verifier,
+    cache: VerifiedCache,
     http: reqwest::Client,
 }
 
@@ -72,20 +74,16 @@ impl Clerk {
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
             clock_skew_ms: i64::try_from(config.clock_skew.as_millis()).unwrap_or(i64::MAX),
-            clock: Arc::clone(&config.clock),
             provider: crate::crypto_provider(),
         };
-        Ok(Self(Arc::new(Inner { config, verifier, http })))
+        let cache = VerifiedCache::new(config.verified_token_cache);
+        Ok(Self(Arc::new(Inner { config, verifier, cache, http })))
     }
 
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &ClerkConfig {
         &self.0.config
-    }
-
-    pub(crate) fn verifier(&self) -> &Verifier {
-        &self.0.verifier
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -104,10 +102,40 @@ impl Clerk {
     /// # Errors
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
-        let verified = self.0.verifier.verify(token).await?;
+        let auth = self.verified_auth(token).await?;
         let ctx = RequestContext { clerk: self.clone(), request: None, infrastructure: false };
-        let auth = Auth::from_verified_claims(verified.claims, token, self.0.config.pending_is_signed_in);
         Ok(auth.with_context(Arc::new(ctx)))
+    }
+
+    /// The `Auth` of a verified token: from the verified-token cache when this exact token passed
+    /// before (and is still within its lifetime and key set), else verified in full and cached.
+    pub(crate) async fn verified_auth(&self, token: &str) -> Result<Auth, TokenError> {
+        let inner = &self.0;
+        let now_ms = inner.config.clock.now_ms();
+        let skew_ms = inner.verifier.clock_skew_ms as f64;
+        let generation = inner.verifier.keys.generation();
+        if let Some(auth) = inner.cache.get(token, now_ms as f64, skew_ms, generation) {
+            return Ok(auth);
+        }
+        let verified = inner.verifier.verify(token, now_ms).await?;
+        let time = |name: &str, default: f64| {
+            verified.claims.get(name).and_then(serde_json::Value::as_f64).map_or(default, |v| v * 1000.0)
+        };
+        let lifetime =
+            Lifetime { exp_ms: time("exp", 0.0), nbf_ms: time("nbf", f64::MIN), iat_ms: time("iat", f64::MIN) };
+        let auth = Auth::from_verified_claims(verified.claims, token, inner.config.pending_is_signed_in);
+        // Cached only if the key set did not change while verifying: a key revoked meanwhile
+        // must not keep this token alive.
+        if inner.verifier.keys.generation() == generation {
+            inner.cache.insert(token, &auth, lifetime, generation, now_ms as f64);
+        }
+        Ok(auth)
+    }
+
+    /// How many verified tokens are cached (for metrics).
+    #[must_use]
+    pub fn cached_tokens(&self) -> usize {
+        self.0.cache.len()
     }
 
     /// Fetches the JWKS now (for start-up warming); a no-op with a PEM key.

@@ -81,6 +81,7 @@ pub struct ClerkConfig {
     pub(crate) allowed_redirect_origins: Vec<String>,
     pub(crate) api_rejection_status: Option<ApiStatusHook>,
     pub(crate) api_timeout: Duration,
+    pub(crate) verified_token_cache: usize,
 }
 
 /// How `iss` is pinned, if at all.
@@ -311,6 +312,7 @@ pub struct ClerkConfigBuilder {
     allowed_redirect_origins: Vec<String>,
     api_rejection_status: Option<ApiStatusHook>,
     api_timeout: Option<Duration>,
+    verified_token_cache: Option<usize>,
 }
 
 impl std::fmt::Debug for ClerkConfigBuilder {
@@ -337,6 +339,14 @@ impl ClerkConfigBuilder {
         S: Into<String>,
     {
         self.allowed_redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How many verified tokens to remember (default 10 000; 0 turns the cache off). A token seen
+    /// again within its lifetime and under the same key set skips the RSA check; failures are
+    /// never cached.
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.verified_token_cache = Some(capacity);
         self
     }
 
@@ -569,6 +579,7 @@ impl ClerkConfigBuilder {
             allowed_redirect_origins,
             api_rejection_status: self.api_rejection_status,
             api_timeout: self.api_timeout.unwrap_or(Duration::from_secs(10)),
+            verified_token_cache: self.verified_token_cache.unwrap_or(10_000),
             secret_key,
             publishable_key,
             jwt_key,

@@ -8,6 +8,7 @@
 use futures_util::future::{BoxFuture, FutureExt as _, Shared};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -88,6 +89,9 @@ pub(crate) struct JwksCache {
     client: reqwest::Client,
     snapshot: RwLock<Arc<Snapshot>>,
     inflight: Mutex<Option<Refresh>>,
+    /// Bumped whenever a fetch brings a different key set; verified-token cache entries of an
+    /// older generation are not used.
+    generation: AtomicU64,
 }
 
 impl JwksCache {
@@ -98,7 +102,12 @@ impl JwksCache {
             client,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             inflight: Mutex::new(None),
+            generation: AtomicU64::new(0),
         })
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -181,6 +190,13 @@ impl JwksCache {
         let now = Instant::now();
         {
             let mut slot = self.snapshot.write().unwrap_or_else(PoisonError::into_inner);
+            if let Ok(keys) = &result {
+                let same = keys.len() == slot.keys.len()
+                    && keys.iter().all(|(kid, key)| slot.keys.get(kid).is_some_and(|old| old == key));
+                if !same {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+            }
             let next = match &result {
                 Ok(keys) => Snapshot {
                     keys: keys.clone(),

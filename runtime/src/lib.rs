@@ -51,6 +51,7 @@ compile_error!(
 compile_error!("axum-clerk: enable exactly one crypto backend: the `rust-crypto` feature (default) or `aws-lc-rs`.");
 
 mod auth;
+mod cache;
 mod claims;
 mod clerk;
 mod clock;

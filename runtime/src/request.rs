@@ -198,13 +198,12 @@ impl Clerk {
         if let Some(state) = machine_token(token) {
             return state;
         }
-        match self.verifier().verify(token).await {
-            Ok(verified) => {
-                if carrier == TokenCarrier::Cookie && !verified.claims.contains_key("azp") {
+        match self.verified_auth(token).await {
+            Ok(auth) => {
+                if carrier == TokenCarrier::Cookie && auth.session_claims().is_some_and(|c| !c.contains_key("azp")) {
                     warn_cookie_token_without_azp();
                 }
-                let pending_is_signed_in = self.config().pending_is_signed_in;
-                RequestState::signed_in(Auth::from_verified_claims(verified.claims, token, pending_is_signed_in))
+                RequestState::signed_in(auth)
             }
             Err(err) => token_error_state(err.with_carrier(carrier)),
         }

@@ -10,7 +10,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-use crate::clock::{utc_string, Clock};
+use crate::clock::utc_string;
 use crate::error::{Action, Reason, TokenError};
 use crate::jwks::JwksCache;
 use crate::jwt::{self, js_stringify};
@@ -26,6 +26,14 @@ pub(crate) enum KeySource {
 }
 
 impl KeySource {
+    /// Changes whenever the set of keys changes (never for a PEM key).
+    pub(crate) fn generation(&self) -> u64 {
+        match self {
+            Self::Pem(_) => 0,
+            Self::Jwks(cache) => cache.generation(),
+        }
+    }
+
     async fn key(&self, kid: Option<&str>) -> Result<Arc<PublicKey>, TokenError> {
         match self {
             Self::Pem(key) => Ok(Arc::clone(key)),
@@ -48,7 +56,6 @@ pub(crate) struct Verifier {
     pub(crate) audience: Vec<String>,
     pub(crate) issuer: Option<String>,
     pub(crate) clock_skew_ms: i64,
-    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) provider: &'static CryptoProvider,
 }
 
@@ -56,7 +63,8 @@ pub(crate) struct Verifier {
 const MAX_KID_LEN: usize = 128;
 
 impl Verifier {
-    pub(crate) async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+    /// Verifies `token` at `now_ms` (read once by the caller, so a request sees one time).
+    pub(crate) async fn verify(&self, token: &str, now_ms: i64) -> Result<VerifiedToken, TokenError> {
         let decoded = jwt::decode(token)?;
         if decoded.header_str("cat") == Some("cl_B7d4PD333AAA") {
             return Err(TokenError::new(Reason::TokenInvalid, "Invalid session token category."));
@@ -118,11 +126,11 @@ impl Verifier {
             return Err(TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid."));
         }
         let claims = decoded.payload;
-        self.check_claims(&claims)?;
+        self.check_claims(&claims, now_ms)?;
         Ok(VerifiedToken { claims })
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
+    fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64) -> Result<(), TokenError> {
         if !claims.get("sub").is_some_and(Value::is_string) {
             return Err(TokenError::new(
                 Reason::TokenVerificationFailed,
@@ -147,7 +155,7 @@ impl Verifier {
             }
         }
         check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
-        let now = self.clock.now_ms() as f64;
+        let now = now_ms as f64;
         let skew = self.clock_skew_ms as f64;
         let exp = number_claim(claims, "exp", "expiry date")?.ok_or_else(|| wrong_type("exp", "expiry date", None))?;
         if exp * 1000.0 <= now - skew {

@@ -1,0 +1,130 @@
+//! The verified-token cache: a token that passed every check is remembered, so the same token
+//! presented again (Clerk session tokens live 60 s and are sent with every request) skips the
+//! RSA verification. It can never turn a rejection into an acceptance:
+//!
+//! - only successes are stored, under the full token text (compared in constant time), so a token
+//!   that differs in one byte is a miss and is verified from scratch;
+//! - a hit re-checks `exp`, `nbf` and `iat` against the clock with the same skew, so an entry
+//!   never outlives its token;
+//! - entries remember the key-set generation they were verified under; any change of the key set
+//!   (rotation, revocation) makes them misses;
+//! - the configuration (authorized parties, audience, issuer) is fixed for the cache's lifetime.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{PoisonError, RwLock};
+
+use crate::auth::Auth;
+
+/// Time bounds of a verified token, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lifetime {
+    pub(crate) exp_ms: f64,
+    pub(crate) nbf_ms: f64,
+    pub(crate) iat_ms: f64,
+}
+
+impl Lifetime {
+    /// The verifier's own time rules, as a predicate.
+    fn holds(&self, now_ms: f64, skew_ms: f64) -> bool {
+        self.exp_ms > now_ms - skew_ms && self.nbf_ms <= now_ms + skew_ms && self.iat_ms <= now_ms + skew_ms
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    token: Box<[u8]>,
+    auth: Auth,
+    lifetime: Lifetime,
+    generation: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct VerifiedCache {
+    entries: RwLock<HashMap<u64, Entry>>,
+    hasher: RandomState,
+    capacity: usize,
+}
+
+impl VerifiedCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self { entries: RwLock::new(HashMap::new()), hasher: RandomState::new(), capacity }
+    }
+
+    pub(crate) fn get(&self, token: &str, now_ms: f64, skew_ms: f64, generation: u64) -> Option<Auth> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let key = self.hasher.hash_one(token);
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.get(&key)?;
+        let usable = entry.generation == generation
+            && constant_time_eq(&entry.token, token.as_bytes())
+            && entry.lifetime.holds(now_ms, skew_ms);
+        usable.then(|| entry.auth.clone())
+    }
+
+    pub(crate) fn insert(&self, token: &str, auth: &Auth, lifetime: Lifetime, generation: u64, now_ms: f64) {
+        if self.capacity == 0 {
+            return;
+        }
+        let key = self.hasher.hash_one(token);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= self.capacity {
+            entries.retain(|_, e| e.lifetime.exp_ms > now_ms && e.generation == generation);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        let entry = Entry { token: token.as_bytes().into(), auth: auth.clone(), lifetime, generation };
+        entries.insert(key, entry);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+/// Compares without an early exit, so response timing says nothing about how much of a cached
+/// token a guess matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifetime(exp_s: f64) -> Lifetime {
+        Lifetime { exp_ms: exp_s * 1000.0, nbf_ms: 0.0, iat_ms: 0.0 }
+    }
+
+    #[test]
+    fn a_hit_needs_the_same_token_generation_and_an_unexpired_lifetime() {
+        let cache = VerifiedCache::new(10);
+        let auth = Auth::signed_out();
+        cache.insert("a.b.c", &auth, lifetime(100.0), 1, 0.0);
+        assert!(cache.get("a.b.c", 50_000.0, 0.0, 1).is_some());
+        assert!(cache.get("a.b.d", 50_000.0, 0.0, 1).is_none());
+        assert!(cache.get("a.b.c", 50_000.0, 0.0, 2).is_none());
+        assert!(cache.get("a.b.c", 100_000.0, 0.0, 1).is_none(), "exp == now is expired");
+        assert!(cache.get("a.b.c", 104_000.0, 5_000.0, 1).is_some(), "within skew");
+    }
+
+    #[test]
+    fn the_cache_never_grows_past_its_capacity() {
+        let cache = VerifiedCache::new(3);
+        for i in 0..10 {
+            cache.insert(&format!("t{i}"), &Auth::signed_out(), lifetime(100.0), 1, 0.0);
+            assert!(cache.len() <= 3);
+        }
+    }
+
+    #[test]
+    fn a_zero_capacity_cache_stores_nothing() {
+        let cache = VerifiedCache::new(0);
+        cache.insert("t", &Auth::signed_out(), lifetime(100.0), 1, 0.0);
+        assert!(cache.get("t", 0.0, 0.0, 1).is_none());
+    }
+}
