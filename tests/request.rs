@@ -262,7 +262,8 @@ async fn case_24_m2m_token_in_the_session_cookie_is_token_type_mismatch() {
     let m2m = mint_mock(json!({"sub": "mch_2vYVtestTESTtestTESTtestTESTtest", "sid": null}));
     let state = get(&clerk(builder), &[("cookie", &format!("__client_uat=12345; __session={m2m}"))]).await;
     assert_eq!(signed_out(&state), ("token-type-mismatch".into(), String::new()));
-    assert_eq!(server.hits(), 0);
+    // Recognised after verification (one JWKS fetch on a cold cache), so tokens are decoded once.
+    assert!(server.hits() <= 1);
 }
 
 #[tokio::test]

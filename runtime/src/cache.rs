@@ -36,6 +36,7 @@ impl Lifetime {
 struct Entry {
     token: Box<[u8]>,
     auth: Auth,
+    session_token: bool,
     lifetime: Lifetime,
     generation: u64,
 }
@@ -52,7 +53,8 @@ impl VerifiedCache {
         Self { entries: RwLock::new(HashMap::new()), hasher: RandomState::new(), capacity }
     }
 
-    pub(crate) fn get(&self, token: &str, now_ms: f64, skew_ms: f64, generation: u64) -> Option<Auth> {
+    /// The cached `Auth` and whether the token is a session token.
+    pub(crate) fn get(&self, token: &str, now_ms: f64, skew_ms: f64, generation: u64) -> Option<(Auth, bool)> {
         if self.capacity == 0 {
             return None;
         }
@@ -62,10 +64,18 @@ impl VerifiedCache {
         let usable = entry.generation == generation
             && constant_time_eq(&entry.token, token.as_bytes())
             && entry.lifetime.holds(now_ms, skew_ms);
-        usable.then(|| entry.auth.clone())
+        usable.then(|| (entry.auth.clone(), entry.session_token))
     }
 
-    pub(crate) fn insert(&self, token: &str, auth: &Auth, lifetime: Lifetime, generation: u64, now_ms: f64) {
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        auth: &Auth,
+        session_token: bool,
+        lifetime: Lifetime,
+        generation: u64,
+        now_ms: f64,
+    ) {
         if self.capacity == 0 {
             return;
         }
@@ -77,7 +87,7 @@ impl VerifiedCache {
                 entries.clear();
             }
         }
-        let entry = Entry { token: token.as_bytes().into(), auth: auth.clone(), lifetime, generation };
+        let entry = Entry { token: token.as_bytes().into(), auth: auth.clone(), session_token, lifetime, generation };
         entries.insert(key, entry);
     }
 
@@ -104,7 +114,7 @@ mod tests {
     fn a_hit_needs_the_same_token_generation_and_an_unexpired_lifetime() {
         let cache = VerifiedCache::new(10);
         let auth = Auth::signed_out();
-        cache.insert("a.b.c", &auth, lifetime(100.0), 1, 0.0);
+        cache.insert("a.b.c", &auth, true, lifetime(100.0), 1, 0.0);
         assert!(cache.get("a.b.c", 50_000.0, 0.0, 1).is_some());
         assert!(cache.get("a.b.d", 50_000.0, 0.0, 1).is_none());
         assert!(cache.get("a.b.c", 50_000.0, 0.0, 2).is_none());
@@ -116,7 +126,7 @@ mod tests {
     fn the_cache_never_grows_past_its_capacity() {
         let cache = VerifiedCache::new(3);
         for i in 0..10 {
-            cache.insert(&format!("t{i}"), &Auth::signed_out(), lifetime(100.0), 1, 0.0);
+            cache.insert(&format!("t{i}"), &Auth::signed_out(), true, lifetime(100.0), 1, 0.0);
             assert!(cache.len() <= 3);
         }
     }
@@ -124,7 +134,7 @@ mod tests {
     #[test]
     fn a_zero_capacity_cache_stores_nothing() {
         let cache = VerifiedCache::new(0);
-        cache.insert("t", &Auth::signed_out(), lifetime(100.0), 1, 0.0);
+        cache.insert("t", &Auth::signed_out(), true, lifetime(100.0), 1, 0.0);
         assert!(cache.get("t", 0.0, 0.0, 1).is_none());
     }
 }

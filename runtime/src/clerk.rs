@@ -13,6 +13,14 @@ use crate::jwks::{JwksCache, JwksEndpoint};
 use crate::request::RequestState;
 use crate::verify::{KeySource, Verifier};
 
+/// The suffixed cookie names of an instance (§5.2), computed once.
+#[derive(Debug)]
+pub(crate) struct SuffixedCookieNames {
+    pub(crate) session: String,
+    pub(crate) client_uat: String,
+    pub(crate) dev_browser: String,
+}
+
 /// A configured Clerk instance. Cheap to clone; clones share the JWKS cache.
 ///
 /// ```no_run
@@ -28,6 +36,7 @@ use crate::verify::{KeySource, Verifier};
 pub struct Clerk(Arc<Inner>);
 
 struct Inner {
+    suffixed_cookies: Option<SuffixedCookieNames>,
     config: ClerkConfig,
     verifier: Verifier,
     cache: VerifiedCache,
@@ -77,7 +86,15 @@ impl Clerk {
             provider: crate::crypto_provider(),
         };
         let cache = VerifiedCache::new(config.verified_token_cache);
-        Ok(Self(Arc::new(Inner { config, verifier, cache, http })))
+        let suffixed_cookies = config.publishable_key.as_ref().map(|pk| {
+            let suffix = pk.cookie_suffix();
+            SuffixedCookieNames {
+                session: format!("__session_{suffix}"),
+                client_uat: format!("__client_uat_{suffix}"),
+                dev_browser: format!("__clerk_db_jwt_{suffix}"),
+            }
+        });
+        Ok(Self(Arc::new(Inner { suffixed_cookies, config, verifier, cache, http })))
     }
 
     /// The configuration.
@@ -102,20 +119,20 @@ impl Clerk {
     /// # Errors
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
-        let auth = self.verified_auth(token).await?;
+        let (auth, _) = self.verified_auth(token).await?;
         let ctx = RequestContext { clerk: self.clone(), request: None, infrastructure: false };
         Ok(auth.with_context(Arc::new(ctx)))
     }
 
     /// The `Auth` of a verified token: from the verified-token cache when this exact token passed
     /// before (and is still within its lifetime and key set), else verified in full and cached.
-    pub(crate) async fn verified_auth(&self, token: &str) -> Result<Auth, TokenError> {
+    pub(crate) async fn verified_auth(&self, token: &str) -> Result<(Auth, bool), TokenError> {
         let inner = &self.0;
         let now_ms = inner.config.clock.now_ms();
         let skew_ms = inner.verifier.clock_skew_ms as f64;
         let generation = inner.verifier.keys.generation();
-        if let Some(auth) = inner.cache.get(token, now_ms as f64, skew_ms, generation) {
-            return Ok(auth);
+        if let Some(hit) = inner.cache.get(token, now_ms as f64, skew_ms, generation) {
+            return Ok(hit);
         }
         let verified = inner.verifier.verify(token, now_ms).await?;
         let time = |name: &str, default: f64| {
@@ -123,13 +140,26 @@ impl Clerk {
         };
         let lifetime =
             Lifetime { exp_ms: time("exp", 0.0), nbf_ms: time("nbf", f64::MIN), iat_ms: time("iat", f64::MIN) };
+        let session_token = verified.session_token;
         let auth = Auth::from_verified_claims(verified.claims, token, inner.config.pending_is_signed_in);
         // Cached only if the key set did not change while verifying: a key revoked meanwhile
         // must not keep this token alive.
         if inner.verifier.keys.generation() == generation {
-            inner.cache.insert(token, &auth, lifetime, generation, now_ms as f64);
+            inner.cache.insert(token, &auth, session_token, lifetime, generation, now_ms as f64);
         }
-        Ok(auth)
+        Ok((auth, session_token))
+    }
+
+    /// The cached `Auth` of `token`, if it passed before and is still within its lifetime.
+    pub(crate) fn cached_auth(&self, token: &str) -> Option<(Auth, bool)> {
+        let inner = &self.0;
+        let now_ms = inner.config.clock.now_ms() as f64;
+        inner.cache.get(token, now_ms, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())
+    }
+
+    /// `__session_<suffix>` and friends, computed once from the publishable key.
+    pub(crate) fn suffixed_cookie_names(&self) -> Option<&SuffixedCookieNames> {
+        self.0.suffixed_cookies.as_ref()
     }
 
     /// How many verified tokens are cached (for metrics).

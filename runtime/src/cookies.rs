@@ -9,16 +9,22 @@ use std::borrow::Cow;
 const MAX_COOKIE_PAIRS: usize = 256;
 
 /// The cookies of a request, first occurrence of each name wins (Clerk's `cookie` parser).
-#[derive(Debug, Default)]
+/// Nothing is collected: each lookup scans the `Cookie` lines again (a request needs a handful of
+/// lookups), so reading cookies allocates only when a value must be percent-decoded.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Cookies<'a> {
-    pairs: Vec<(&'a str, &'a str)>,
+    headers: &'a HeaderMap,
 }
 
 impl<'a> Cookies<'a> {
     /// Reads every `Cookie` header line, splitting on `;` **before** any percent-decoding, so an
     /// encoded `%3B` can never forge a cookie boundary (Clerk #9466).
     pub(crate) fn parse(headers: &'a HeaderMap) -> Self {
-        let pairs = headers
+        Self { headers }
+    }
+
+    fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|line| line.to_str().ok())
@@ -28,14 +34,12 @@ impl<'a> Cookies<'a> {
                 Some((name.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
             })
             .take(MAX_COOKIE_PAIRS)
-            .collect();
-        Self { pairs }
     }
 
     /// The first value of cookie `name`, percent-decoded when it contains `%` and decodes to UTF-8
     /// (`decodeURIComponent`; the raw value is kept otherwise).
     pub(crate) fn get(&self, name: &str) -> Option<Cow<'a, str>> {
-        let raw = self.pairs.iter().find(|(n, _)| *n == name)?.1;
+        let raw = self.pairs().find(|(n, _)| *n == name)?.1;
         if !raw.contains('%') {
             return Some(Cow::Borrowed(raw));
         }

@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::clerk::Clerk;
+use crate::clerk::{Clerk, SuffixedCookieNames};
 use crate::cookies::{header_token, js_parse_int, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
 use crate::jwt;
@@ -146,25 +146,15 @@ impl Clerk {
         }
         let cookies = Cookies::parse(headers);
         let pk = self.config().publishable_key();
-        let suffix = pk.map(|pk| pk.cookie_suffix());
-        let suffixed = |name: &str| suffix.as_ref().map(|s| format!("{name}_{s}"));
-        let use_suffixed = match &suffix {
-            Some(_) => self.uses_suffixed_cookies(
-                &cookies,
-                &suffixed(SESSION).unwrap_or_default(),
-                &suffixed(CLIENT_UAT).unwrap_or_default(),
-            ),
-            None => false,
+        let suffixed = self.suffixed_cookie_names();
+        let use_suffixed =
+            suffixed.is_some_and(|names| self.uses_suffixed_cookies(&cookies, &names.session, &names.client_uat));
+        let pick = |name: &str, suffixed_name: fn(&SuffixedCookieNames) -> &str| match suffixed {
+            Some(names) if use_suffixed => cookies.get(suffixed_name(names)),
+            _ => cookies.get(name),
         };
-        let pick = |name: &str| {
-            if use_suffixed {
-                suffixed(name).and_then(|n| cookies.get(&n))
-            } else {
-                cookies.get(name)
-            }
-        };
-        let session = pick(SESSION).filter(|s| !s.is_empty());
-        let client_uat = pick(CLIENT_UAT).map_or(0, |v| js_parse_int(&v));
+        let session = pick(SESSION, |n| &n.session).filter(|s| !s.is_empty());
+        let client_uat = pick(CLIENT_UAT, |n| &n.client_uat).map_or(0, |v| js_parse_int(&v));
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
         if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
@@ -174,7 +164,7 @@ impl Clerk {
             if query_has("__clerk_redirect_url") {
                 return RequestState::signed_out(Reason::PrimaryRespondsToSyncing, "");
             }
-            if pick(DEV_BROWSER).is_none() {
+            if pick(DEV_BROWSER, |n| &n.dev_browser).is_none() {
                 return RequestState::signed_out(Reason::DevBrowserMissing, "");
             }
         }
@@ -184,9 +174,14 @@ impl Clerk {
             (_, None) => return RequestState::signed_out(Reason::ClientUatButNoSessionToken, ""),
             (_, Some(session)) => session,
         };
-        let iat = match jwt::decode(&session) {
-            Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
-            Err(err) => return token_error_state(err.with_carrier(TokenCarrier::Cookie)),
+        // `iat` before `__client_uat` is decided before verification, as Clerk does; a token
+        // verified before is not decoded again.
+        let iat = match self.cached_auth(&session) {
+            Some((auth, _)) => auth.session_claims().and_then(|c| c.get("iat")).and_then(Value::as_f64).unwrap_or(0.0),
+            None => match jwt::decode(&session) {
+                Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
+                Err(err) => return token_error_state(err.with_carrier(TokenCarrier::Cookie)),
+            },
         };
         if iat < client_uat as f64 {
             return RequestState::signed_out(Reason::SessionTokenIatBeforeClientUat, "");
@@ -199,7 +194,8 @@ impl Clerk {
             return state;
         }
         match self.verified_auth(token).await {
-            Ok(auth) => {
+            Ok((_, false)) => RequestState::signed_out(Reason::TokenTypeMismatch, ""),
+            Ok((auth, true)) => {
                 if carrier == TokenCarrier::Cookie && auth.session_claims().is_some_and(|c| !c.contains_key("azp")) {
                     warn_cookie_token_without_azp();
                 }
@@ -215,20 +211,31 @@ impl Clerk {
         let uat = cookies.get(CLIENT_UAT);
         let sfx_session = cookies.get(session_name).unwrap_or_default();
         let session = cookies.get(SESSION).unwrap_or_default();
-        let claim = |token: &str, name: &str| -> Option<Value> {
-            jwt::decode(token).ok().and_then(|d| d.payload.get(name).cloned())
+        // Unverified reads for routing only; a token verified before is read from the cache
+        // (without copying the claim).
+        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self.cached_auth(token) {
+            Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
+            None => f(jwt::decode(token).ok().as_ref().and_then(|d| d.payload.get(name))),
         };
-        let number = |token: &str, name: &str| claim(token, name).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let number = |token: &str, name: &str| {
+            let mut out = 0.0;
+            read(token, name, &mut |v| out = v.and_then(Value::as_f64).unwrap_or(0.0));
+            out
+        };
         if !session.is_empty() {
-            match claim(&session, "iss").as_ref().and_then(Value::as_str) {
-                None => return false,
-                Some(iss) => {
+            let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
+            // None: no `iss` (malformed: use the unsuffixed cookie); Some(other instance).
+            let mut other_instance = None;
+            read(&session, "iss", &mut |iss| {
+                other_instance = iss.and_then(Value::as_str).map(|iss| {
                     let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
-                    let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
-                    if Some(host) != fapi {
-                        return true;
-                    }
-                }
+                    Some(host) != fapi
+                });
+            });
+            match other_instance {
+                None => return false,
+                Some(true) => return true,
+                Some(false) => {}
             }
         }
         let sfx_uat = sfx_uat.as_deref();
@@ -269,20 +276,14 @@ fn warn_cookie_token_without_azp() {
     }
 }
 
-/// Machine, API-key, M2M and JWT-template tokens are not session tokens (§5.4): signed out with
-/// `token-type-mismatch`, without fetching keys.
+/// Opaque machine and API-key tokens are not session tokens (§5.4): signed out with
+/// `token-type-mismatch`, without fetching keys. (M2M and JWT-template JWTs are recognised after
+/// verification, so no token is decoded twice.)
 fn machine_token(token: &str) -> Option<RequestState> {
-    let mismatch = || Some(RequestState::signed_out(Reason::TokenTypeMismatch, ""));
-    if ["ak_", "mt_", "oat_"].iter().any(|p| token.starts_with(p)) {
-        return mismatch();
-    }
-    let decoded = jwt::decode(token).ok()?;
-    let category = decoded.header_str("cat");
-    let m2m_subject = decoded.payload.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
-    if category == Some("cl_B7d4PD222AAA") || m2m_subject {
-        return mismatch();
-    }
-    None
+    ["ak_", "mt_", "oat_"]
+        .iter()
+        .any(|p| token.starts_with(p))
+        .then(|| RequestState::signed_out(Reason::TokenTypeMismatch, ""))
 }
 
 /// `handleSessionTokenError` (HEAD): time-related failures use the handshake-class reasons, every

@@ -46,6 +46,9 @@ impl KeySource {
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedToken {
     pub(crate) claims: Map<String, Value>,
+    /// False for JWT-template (`cat: cl_B7d4PD222AAA`) and M2M (`sub: mch_…`) tokens: verified,
+    /// but not session tokens (§5.4).
+    pub(crate) session_token: bool,
 }
 
 /// The checks of one configuration.
@@ -125,9 +128,11 @@ impl Verifier {
         if !signature_is_valid(self.provider, &key, decoded.signing_input.as_bytes(), &decoded.signature) {
             return Err(TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid."));
         }
+        let template = decoded.header_str("cat") == Some("cl_B7d4PD222AAA");
         let claims = decoded.payload;
         self.check_claims(&claims, now_ms)?;
-        Ok(VerifiedToken { claims })
+        let m2m = claims.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
+        Ok(VerifiedToken { session_token: !(template || m2m), claims })
     }
 
     fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64) -> Result<(), TokenError> {

@@ -1,0 +1,135 @@
+//! Micro benchmarks, each next to its floor:
+//!
+//! - cold verification of distinct RS256 tokens (cache off) vs a bare `jsonwebtoken::decode`
+//!   with the same key and backend;
+//! - repeated verification of one token (cache on) vs the same floor;
+//! - claims → `Auth` for v1 and v2 tokens (v2: 10 features × 5 permissions) vs parsing the JSON;
+//! - `has` vs a plain `contains` on the permission list;
+//! - header/cookie extraction and authentication of a request carrying a cached token vs
+//!   reading the header.
+//!
+//! ```not_rust
+//! cargo bench --manifest-path benches/Cargo.toml --bench micro
+//! ```
+
+use axum_clerk::Check;
+use axum_clerk_benches::{admin_token, Setup};
+use criterion::{criterion_group, criterion_main, Criterion};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{json, Value};
+use std::hint::black_box;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn floor_validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.required_spec_claims.insert("exp".into());
+    validation
+}
+
+fn verification(c: &mut Criterion) {
+    let rt = runtime();
+    let cold = Setup::new(0);
+    let tokens: Vec<String> = (0..512).map(|i| admin_token(&cold.issuer, &format!("sess_{i}"))).collect();
+    let key = DecodingKey::from_rsa_pem(cold.issuer.public_key_pem().as_bytes()).unwrap();
+    let validation = floor_validation();
+    let mut group = c.benchmark_group("verify");
+    let mut i = 0;
+    group.bench_function("floor: jsonwebtoken::decode (distinct tokens)", |b| {
+        b.iter(|| {
+            i = (i + 1) % tokens.len();
+            black_box(jsonwebtoken::decode::<Value>(&tokens[i], &key, &validation).unwrap());
+        })
+    });
+    let mut i = 0;
+    group.bench_function("axum-clerk: cold (distinct tokens, cache off)", |b| {
+        b.iter(|| {
+            i = (i + 1) % tokens.len();
+            black_box(rt.block_on(cold.clerk.verify_token(&tokens[i])).unwrap());
+        })
+    });
+    let warm = Setup::new(10_000);
+    rt.block_on(warm.clerk.verify_token(&warm.token)).unwrap();
+    group.bench_function("axum-clerk: repeated token (cache on)", |b| {
+        b.iter(|| black_box(rt.block_on(warm.clerk.verify_token(&warm.token)).unwrap()))
+    });
+    group.finish();
+}
+
+fn v2_claims() -> Value {
+    let features: Vec<String> = (0..10).map(|f| format!("o:feature{f}")).collect();
+    json!({
+        "sub": "user_1", "sid": "sess_1", "v": 2, "exp": 4_000_000_000_u64, "iat": 1, "nbf": 1,
+        "fea": features.join(","),
+        "o": {"id": "org_1", "rol": "admin", "slg": "acme", "per": "read,create,update,delete,manage",
+              "fpm": "31,31,31,31,31,31,31,31,31,31"}
+    })
+}
+
+fn v1_claims() -> Value {
+    let permissions: Vec<String> =
+        (0..10).flat_map(|f| ["read", "create", "update", "delete", "manage"].map(|a| format!("org:feature{f}:{a}"))).collect();
+    json!({"sub": "user_1", "sid": "sess_1", "exp": 4_000_000_000_u64, "iat": 1, "nbf": 1,
+           "org_id": "org_1", "org_role": "org:admin", "org_slug": "acme", "org_permissions": permissions})
+}
+
+fn claims_to_auth(c: &mut Criterion) {
+    let mut group = c.benchmark_group("claims_to_auth");
+    for (name, claims) in [("v1", v1_claims()), ("v2 (10 features x 5 permissions)", v2_claims())] {
+        let bytes = claims.to_string().into_bytes();
+        group.bench_function(format!("floor: serde_json parse ({name})"), |b| {
+            b.iter(|| black_box(serde_json::from_slice::<Value>(&bytes).unwrap()))
+        });
+        group.bench_function(format!("axum-clerk: claims -> Auth ({name})"), |b| {
+            b.iter(|| black_box(axum_clerk::__private::auth_from_verified_claims_json(&bytes).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+fn has(c: &mut Criterion) {
+    let auth = axum_clerk::__private::auth_from_verified_claims_json(v2_claims().to_string().as_bytes()).unwrap();
+    let permissions: Vec<String> = auth.org_permissions().unwrap().to_vec();
+    let check = Check::permission("org:feature9:manage");
+    let mut group = c.benchmark_group("has");
+    group.bench_function("floor: permissions.contains", |b| {
+        b.iter(|| black_box(permissions.iter().any(|p| p == black_box("org:feature9:manage"))))
+    });
+    group.bench_function("axum-clerk: auth.has(permission)", |b| b.iter(|| black_box(auth.has(black_box(&check)))));
+    let combined = Check::role("org:admin").and_permission("org:feature9:manage").and_feature("o:feature3");
+    group.bench_function("axum-clerk: auth.has(role+permission+feature)", |b| {
+        b.iter(|| black_box(auth.has(black_box(&combined))))
+    });
+    group.finish();
+}
+
+fn extraction(c: &mut Criterion) {
+    let rt = runtime();
+    let setup = Setup::new(10_000);
+    let cookie = format!("_ga=GA1.2.3; theme=dark; __client_uat=1; __session={}; other=1", setup.token);
+    let bearer = format!("Bearer {}", setup.token);
+    rt.block_on(setup.clerk.verify_token(&setup.token)).unwrap();
+    let mut group = c.benchmark_group("request");
+    let request = |name: &str, value: &str| {
+        http::Request::get("/api/teams").header(name, value).header("host", "app.example.com").body(()).unwrap()
+    };
+    let by_cookie = request("cookie", &cookie);
+    let by_header = request("authorization", &bearer);
+    group.bench_function("floor: read the cookie header", |b| {
+        b.iter(|| black_box(by_cookie.headers().get("cookie").and_then(|v| v.to_str().ok()).map(str::len)))
+    });
+    group.bench_function("axum-clerk: authenticate (cookie, cached token)", |b| {
+        b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_cookie))))
+    });
+    group.bench_function("axum-clerk: authenticate (bearer, cached token)", |b| {
+        b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_header))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verification, claims_to_auth, has, extraction);
+criterion_main!(benches);
