@@ -15,11 +15,16 @@ fuzz_target!(|data: &[u8]| {
         if claims["v"] == 2 {
             let per = claims["o"]["per"].as_str().unwrap_or_default();
             let fea = claims["fea"].as_str().unwrap_or_default();
+            // Each permission must be `org:` + an fea feature + `:` + a per action (features and
+            // actions may themselves contain ':', so every split is tried).
+            let features: Vec<&str> = fea.split(',').filter_map(|f| f.trim().split_once(':').map(|(_, v)| v)).collect();
+            let actions: Vec<&str> = per.split(',').map(str::trim).collect();
             for p in permissions {
                 let rest = p.strip_prefix("org:").expect("org: prefix");
-                let (feature, action) = rest.rsplit_once(':').expect("feature:action");
-                assert!(fea.contains(feature), "{p} not from fea {fea}");
-                assert!(per.split(',').any(|a| a.trim() == action), "{p} not from per {per}");
+                let explained = features.iter().any(|f| {
+                    rest.strip_prefix(f).and_then(|r| r.strip_prefix(':')).is_some_and(|a| actions.contains(&a))
+                });
+                assert!(explained, "{p} is not an fea feature with a per action (fea {fea}, per {per})");
             }
         }
     }
