@@ -256,3 +256,21 @@ fn base64_url(segment: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn clerk_authorized_parties_applies_in_development_mode_too() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = TestIssuer::new();
+    let env = |name: &str| (name == "CLERK_AUTHORIZED_PARTIES").then(|| "https://elsewhere.example".to_owned());
+    let clerk = dev_clerk(&issuer, addr, env).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(issuer))).await.unwrap() });
+    let site = Site::at(addr);
+    let (cookie, _) = site.sign_in("ada", "/").await;
+    let me = site.get("/api/me", Some(&cookie), false).await;
+    assert_eq!(
+        me.headers().get("x-clerk-auth-reason").and_then(|v| v.to_str().ok()),
+        Some("token-invalid-authorized-parties")
+    );
+    assert_eq!(me.json::<Value>().await.unwrap()["userId"], Value::Null, "azp is this origin, not an authorized party");
+}
