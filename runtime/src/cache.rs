@@ -58,7 +58,7 @@ impl VerifiedCache {
         if self.capacity == 0 {
             return None;
         }
-        let key = self.hasher.hash_one(token);
+        let key = self.key(token);
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(&key)?;
         let usable = entry.generation == generation
@@ -79,7 +79,7 @@ impl VerifiedCache {
         if self.capacity == 0 {
             return;
         }
-        let key = self.hasher.hash_one(token);
+        let key = self.key(token);
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity {
             entries.retain(|_, e| e.lifetime.exp_ms > now_ms && e.generation == generation);
@@ -89,6 +89,13 @@ impl VerifiedCache {
         }
         let entry = Entry { token: token.as_bytes().into(), auth: auth.clone(), session_token, lifetime, generation };
         entries.insert(key, entry);
+    }
+
+    /// The map key: a keyed hash of the token's last 32 bytes — the signature's tail, random for
+    /// every distinct token. Equality is decided by the full comparison, never by the key.
+    fn key(&self, token: &str) -> u64 {
+        let bytes = token.as_bytes();
+        self.hasher.hash_one(&bytes[bytes.len().saturating_sub(32)..])
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -176,7 +176,8 @@ impl Clerk {
         };
         // `iat` before `__client_uat` is decided before verification, as Clerk does; a token
         // verified before is not decoded again.
-        let iat = match self.cached_auth(&session) {
+        let cached = self.cached_auth(&session);
+        let iat = match &cached {
             Some((auth, _)) => auth.session_claims().and_then(|c| c.get("iat")).and_then(Value::as_f64).unwrap_or(0.0),
             None => match jwt::decode(&session) {
                 Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
@@ -186,14 +187,22 @@ impl Clerk {
         if iat < client_uat as f64 {
             return RequestState::signed_out(Reason::SessionTokenIatBeforeClientUat, "");
         }
-        self.authenticate_token(&session, TokenCarrier::Cookie).await
+        match cached {
+            Some(hit) => Self::verified_state(Ok(hit), TokenCarrier::Cookie),
+            None => self.authenticate_token(&session, TokenCarrier::Cookie).await,
+        }
     }
 
     async fn authenticate_token(&self, token: &str, carrier: TokenCarrier) -> RequestState {
         if let Some(state) = machine_token(token) {
             return state;
         }
-        match self.verified_auth(token).await {
+        Self::verified_state(self.verified_auth(token).await, carrier)
+    }
+
+    /// The request state of a verification result.
+    fn verified_state(result: Result<(Auth, bool), TokenError>, carrier: TokenCarrier) -> RequestState {
+        match result {
             Ok((_, false)) => RequestState::signed_out(Reason::TokenTypeMismatch, ""),
             Ok((auth, true)) => {
                 if carrier == TokenCarrier::Cookie && auth.session_claims().is_some_and(|c| !c.contains_key("azp")) {
