@@ -1,8 +1,8 @@
 //! What the layer remembers about a request for later decisions: the Clerk instance, whether the
 //! request is a page request, how to rebuild its URL, and whether keys were unavailable.
 
-use http::header::{ACCEPT, HOST};
-use http::{HeaderMap, Uri};
+use http::header::{ACCEPT, COOKIE, HOST};
+use http::{HeaderMap, HeaderValue, Uri};
 use url::Url;
 
 use crate::clerk::Clerk;
@@ -17,57 +17,62 @@ pub(crate) struct RequestContext {
     pub(crate) infrastructure: bool,
 }
 
-/// The parts of the request that redirects and the page/API decision need.
+/// The parts of the request that redirects and the page/API decision need. Header values are
+/// kept as `HeaderValue`s (cheap reference-counted clones of the request's bytes) and read only
+/// when a redirect is built, so a request that passes costs no copies.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestInfo {
     pub(crate) uri: Uri,
-    host: Option<String>,
-    forwarded_host: Option<String>,
-    forwarded_proto: Option<String>,
+    host: Option<HeaderValue>,
+    forwarded_host: Option<HeaderValue>,
+    forwarded_proto: Option<HeaderValue>,
+    cookie: Option<HeaderValue>,
     /// `Sec-Fetch-Dest: document|iframe`, or `Accept` contains `text/html` (Clerk `isPageRequest`).
     pub(crate) page: bool,
     /// `HX-Request: true`: an htmx request, which cannot follow a 307 itself.
     pub(crate) htmx: bool,
-    /// The development-browser token (`__clerk_db_jwt` query parameter or cookie).
-    pub(crate) dev_browser: Option<String>,
-}
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// Clerk's `getFirstValueFromHeader`: the first comma-separated value, trimmed.
-fn first_value(value: Option<String>) -> Option<String> {
-    value.and_then(|v| v.split(',').next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+fn first_value(value: Option<&HeaderValue>) -> Option<&str> {
+    value.and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl RequestInfo {
     pub(crate) fn from_request(uri: &Uri, headers: &HeaderMap) -> Self {
-        let dest = headers.get("sec-fetch-dest").and_then(|v| v.to_str().ok());
-        let accepts_html =
-            headers.get_all(ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("text/html"));
-        let dev_browser = uri
-            .query()
-            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("__clerk_db_jwt=")))
-            .map(str::to_owned)
-            .or_else(|| Cookies::parse(headers).get("__clerk_db_jwt").map(|c| c.into_owned()))
-            .filter(|t| !t.is_empty());
+        let dest = headers.get("sec-fetch-dest").map(HeaderValue::as_bytes);
+        let accepts_html = headers.get_all(ACCEPT).iter().any(|v| v.as_bytes().windows(9).any(|w| w == b"text/html"));
         Self {
             uri: uri.clone(),
-            host: header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.to_string())),
-            forwarded_host: first_value(header(headers, "x-forwarded-host")),
-            forwarded_proto: first_value(header(headers, "x-forwarded-proto")),
-            page: matches!(dest, Some("document" | "iframe")) || accepts_html,
+            host: headers.get(HOST).cloned(),
+            forwarded_host: headers.get("x-forwarded-host").cloned(),
+            forwarded_proto: headers.get("x-forwarded-proto").cloned(),
+            cookie: headers.get(COOKIE).cloned(),
+            page: matches!(dest, Some(b"document" | b"iframe")) || accepts_html,
             htmx: headers.get("hx-request").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
-            dev_browser,
         }
+    }
+
+    /// The development-browser token (`__clerk_db_jwt` query parameter or cookie).
+    pub(crate) fn dev_browser(&self) -> Option<String> {
+        let from_query = self.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("__clerk_db_jwt=")));
+        if let Some(token) = from_query.filter(|t| !t.is_empty()) {
+            return Some(token.to_owned());
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, self.cookie.clone()?);
+        let token = Cookies::parse(&headers).get("__clerk_db_jwt").map(|c| c.into_owned());
+        token.filter(|t| !t.is_empty())
     }
 
     /// The origin the browser sees: `x-forwarded-proto`/`x-forwarded-host` first, then `Host`
     /// (§3.3 `deriveUrlFromHeaders`). Only used when no application origin is configured.
     pub(crate) fn derived_origin(&self) -> Option<Url> {
-        let host = self.forwarded_host.as_deref().or(self.host.as_deref())?;
-        let proto = match self.forwarded_proto.as_deref().or(self.uri.scheme_str()) {
+        let authority = self.uri.authority().map(|a| a.as_str());
+        let host = first_value(self.forwarded_host.as_ref())
+            .or_else(|| self.host.as_ref().and_then(|h| h.to_str().ok()))
+            .or(authority)?;
+        let proto = match first_value(self.forwarded_proto.as_ref()).or(self.uri.scheme_str()) {
             Some(p) if p.eq_ignore_ascii_case("https") => "https",
             _ => "http",
         };

@@ -32,9 +32,12 @@
 //!
 //! `jsonwebtoken` needs exactly one crypto backend, and so does this crate:
 //!
-//! - `rust-crypto` (default): pure-Rust RSA from the RustCrypto project. Nothing to build in C.
-//! - `aws-lc-rs`: AWS-LC, faster RSA verification, needs a C toolchain. Use it with
-//!   `default-features = false, features = ["aws-lc-rs"]`.
+//! - `aws-lc-rs` (default): AWS-LC, about 19 µs per RS256 verification here, 6–8× faster than
+//!   rust-crypto and slightly faster than the `ring` backend peers use (BENCHMARKS.md). Builds
+//!   C code with the system's C compiler.
+//! - `rust-crypto`: pure-Rust RSA from the RustCrypto project, nothing to build in C, about
+//!   125–160 µs per cold verification (repeated tokens are cached either way). Use it with
+//!   `default-features = false, features = ["rust-crypto"]`.
 //!
 //! Enabling both, or neither, is a compile error, not a panic on the first request. The backend
 //! is called directly, so it does not matter which `CryptoProvider` another crate installed.
@@ -44,11 +47,11 @@
 
 #[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]
 compile_error!(
-    "axum-clerk: enable exactly one crypto backend. Both `rust-crypto` (a default feature) and \
-     `aws-lc-rs` are on: add `default-features = false` to the axum-clerk dependency."
+    "axum-clerk: enable exactly one crypto backend. Both `aws-lc-rs` (a default feature) and \
+     `rust-crypto` are on: add `default-features = false` to the axum-clerk dependency."
 );
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
-compile_error!("axum-clerk: enable exactly one crypto backend: the `rust-crypto` feature (default) or `aws-lc-rs`.");
+compile_error!("axum-clerk: enable exactly one crypto backend: the `aws-lc-rs` feature (default) or `rust-crypto`.");
 
 mod auth;
 mod cache;

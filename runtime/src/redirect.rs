@@ -148,7 +148,7 @@ pub(crate) fn portal_location(
     set_query(&mut location, "redirect_url", return_url.as_ref().map(Url::as_str));
     let cross_origin = origin.as_ref().is_some_and(|o| o.origin() != location.origin());
     if cross_origin && config.instance_type() == Some(InstanceType::Development) {
-        set_query(&mut location, "__clerk_db_jwt", info.and_then(|i| i.dev_browser.as_deref()));
+        set_query(&mut location, "__clerk_db_jwt", info.and_then(RequestInfo::dev_browser).as_deref());
     }
     location.into()
 }
