@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compile-time cost of the macros: a crate with N (default 100) #[protect] handlers vs the same
 # handlers written by hand with the runtime API. Dependencies are built once first; each
-# variant is then rebuilt RUNS times (default 3) after touching its source, and the median
-# wall time of that rebuild is reported.
+# variant's own crate is then cleaned and built from scratch RUNS times (default 3), and the
+# median wall time of that build is reported (incremental state is not reused).
 set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-100}
@@ -54,7 +54,7 @@ done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for variant in macro hand; do
   times=$(for _ in $(seq 1 "$RUNS"); do
-    touch "$root/$variant/src/main.rs"
+    (cd "$root/$variant" && CARGO_TARGET_DIR="$root/target" cargo clean -q -p "compile-bench-$variant")
     start=$(date +%s.%N)
     (cd "$root/$variant" && CARGO_TARGET_DIR="$root/target" cargo build -q)
     echo "$(date +%s.%N) - $start" | bc
