@@ -106,7 +106,20 @@ impl VerifiedCache {
 /// Compares without an early exit, so response timing says nothing about how much of a cached
 /// token a guess matched.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    if a.len() != b.len() {
+        return false;
+    }
+    // Eight bytes at a time, no early exit.
+    let (a_words, a_tail) = a.split_at(a.len() / 8 * 8);
+    let (b_words, b_tail) = b.split_at(a_words.len());
+    let mut diff = a_words.chunks_exact(8).zip(b_words.chunks_exact(8)).fold(0_u64, |acc, (x, y)| {
+        acc | (u64::from_ne_bytes(x.try_into().unwrap_or_default())
+            ^ u64::from_ne_bytes(y.try_into().unwrap_or_default()))
+    });
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        diff |= u64::from(x ^ y);
+    }
+    diff == 0
 }
 
 #[cfg(test)]
@@ -127,6 +140,19 @@ mod tests {
         assert!(cache.get("a.b.c", 50_000.0, 0.0, 2).is_none());
         assert!(cache.get("a.b.c", 100_000.0, 0.0, 1).is_none(), "exp == now is expired");
         assert!(cache.get("a.b.c", 104_000.0, 5_000.0, 1).is_some(), "within skew");
+    }
+
+    #[test]
+    fn constant_time_comparison_finds_any_difference() {
+        let a: Vec<u8> = (0..1000_u32).map(|i| (i % 251) as u8).collect();
+        assert!(constant_time_eq(&a, &a.clone()));
+        for i in [0, 7, 8, 500, 991, 992, 999] {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert!(!constant_time_eq(&a, &b), "{i}");
+        }
+        assert!(!constant_time_eq(&a, &a[..999]));
+        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]

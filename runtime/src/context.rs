@@ -2,7 +2,7 @@
 //! request is a page request, how to rebuild its URL, and whether keys were unavailable.
 
 use http::header::{ACCEPT, COOKIE, HOST};
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use url::Url;
 
 use crate::clerk::Clerk;
@@ -33,6 +33,11 @@ pub(crate) struct RequestInfo {
     pub(crate) htmx: bool,
 }
 
+const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const HX_REQUEST: HeaderName = HeaderName::from_static("hx-request");
+
 /// Clerk's `getFirstValueFromHeader`: the first comma-separated value, trimmed.
 fn first_value(value: Option<&HeaderValue>) -> Option<&str> {
     value.and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(str::trim).filter(|s| !s.is_empty())
@@ -40,16 +45,16 @@ fn first_value(value: Option<&HeaderValue>) -> Option<&str> {
 
 impl RequestInfo {
     pub(crate) fn from_request(uri: &Uri, headers: &HeaderMap) -> Self {
-        let dest = headers.get("sec-fetch-dest").map(HeaderValue::as_bytes);
+        let dest = headers.get(SEC_FETCH_DEST).map(HeaderValue::as_bytes);
         let accepts_html = headers.get_all(ACCEPT).iter().any(|v| v.as_bytes().windows(9).any(|w| w == b"text/html"));
         Self {
             uri: uri.clone(),
             host: headers.get(HOST).cloned(),
-            forwarded_host: headers.get("x-forwarded-host").cloned(),
-            forwarded_proto: headers.get("x-forwarded-proto").cloned(),
+            forwarded_host: headers.get(X_FORWARDED_HOST).cloned(),
+            forwarded_proto: headers.get(X_FORWARDED_PROTO).cloned(),
             cookie: headers.get(COOKIE).cloned(),
             page: matches!(dest, Some(b"document" | b"iframe")) || accepts_html,
-            htmx: headers.get("hx-request").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
+            htmx: headers.get(HX_REQUEST).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
         }
     }
 

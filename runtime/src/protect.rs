@@ -177,8 +177,12 @@ impl Auth {
         let ctx = self.context();
         let info = ctx.and_then(|c| c.request.as_ref());
         let htmx = info.is_some_and(|i| i.htmx);
-        let origin = ctx.and_then(|c| app_origin(c.clerk.config(), info));
-        let redirect_to = |url: &str, which: &str| match configured_target(url, origin.as_ref()) {
+        // The origin is only worked out when a redirect is actually built: a request that passes
+        // pays nothing for it.
+        let redirect_to = |url: &str, which: &str| match configured_target(
+            url,
+            ctx.and_then(|c| app_origin(c.clerk.config(), info)).as_ref(),
+        ) {
             Some(location) => ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)),
             None => ProtectRejection::Misconfigured(format!("{which} `{url}` is not an absolute path or http(s) URL")),
         };
