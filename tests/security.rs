@@ -45,19 +45,6 @@ fn token(changes: Value) -> String {
     signed(&header(), &claims_with(changes))
 }
 
-/// Unpadded base64url, for hand-built segments.
-fn b64(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
 async fn reason(token: &str) -> String {
     refusal(&clerk(config()), token).await.0
 }
