@@ -85,11 +85,12 @@ async fn v04_wrong_segment_counts_are_token_invalid() {
 
 #[tokio::test]
 async fn v05_a_megabyte_of_dots_or_letters_is_refused_before_any_work() {
+    // Refused by the size cap, the first check, so no splitting or decoding happens (and no
+    // assertion depends on how fast the machine is).
     for garbage in [".".repeat(1 << 20), "a".repeat(1 << 20)] {
-        let started = std::time::Instant::now();
-        assert_eq!(reason(&garbage).await, "token-invalid");
-        // Not a timing assertion on the machine: a bound so loose only quadratic work could break it.
-        assert!(started.elapsed() < Duration::from_secs(2));
+        let (reason, message) = refusal(&clerk(config()), &garbage).await;
+        assert_eq!(reason, "token-invalid");
+        assert!(message.contains("longer than"), "{message}");
     }
 }
 
