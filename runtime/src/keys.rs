@@ -1,6 +1,6 @@
 //! RSA verification keys: from a PEM (`CLERK_JWT_KEY`) or from JWKS entries, with the key policy
-//! applied at ingest (security §1.3): RSA only, at least 2048 bits, odd exponent ≥ 3, public
-//! members only, algorithm pinned by the key.
+//! applied at ingest (security §1.3): RSA only, at least 2048 bits, odd exponent ≥ 3, no ROCA
+//! fingerprint, public members only, algorithm pinned by the key.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -53,6 +53,10 @@ pub enum KeyError {
     /// The public exponent is unusable.
     #[error("RSA public exponent must be odd and at least 3")]
     BadExponent,
+    /// The modulus has the fingerprint of Infineon RSALib keys (ROCA, CVE-2017-15361), whose
+    /// private key can be computed from the public key.
+    #[error("RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered; replace it")]
+    Roca,
     /// A JWK member is missing or has the wrong value.
     #[error("unusable JWK: {0}")]
     Jwk(String),
@@ -155,6 +159,9 @@ impl PublicKey {
         let odd = e.last().is_some_and(|b| b & 1 == 1);
         if !odd || (e.len() == 1 && e[0] < 3) || e.len() > 8 {
             return Err(KeyError::BadExponent);
+        }
+        if has_roca_fingerprint(n) {
+            return Err(KeyError::Roca);
         }
         Ok(Self {
             kid,
@@ -263,6 +270,32 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// Largest prime of the ROCA test. RSALib builds every prime of a key of 1984 to 3936 bits as
+/// `k·M + (65537^a mod M)` with `M` the product of the primes up to 701 (and of more primes for
+/// 4096-bit keys), so the modulus is a power of 65537 modulo each odd prime up to 701 (Nemec et
+/// al., "The Return of Coppersmith's Attack", CCS 2017). A modulus from any other generator
+/// passes all 125 of these tests with probability about 2^-170; we only accept keys of 2048 bits
+/// and more, so that bound holds for every key we see.
+const ROCA_LARGEST_PRIME: u32 = 701;
+
+/// Whether the big-endian modulus `n` has the ROCA fingerprint. Runs at key ingest only.
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    (3..=ROCA_LARGEST_PRIME).filter(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0)).all(|p| {
+        let residue = n.iter().fold(0_u32, |acc, &byte| (acc * 256 + u32::from(byte)) % p);
+        let generator = 65_537 % p;
+        let mut power = 1;
+        loop {
+            if power == residue {
+                return true;
+            }
+            power = power * generator % p;
+            if power == 1 {
+                return false;
+            }
+        }
+    })
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     &bytes[first..]
@@ -273,5 +306,42 @@ fn bit_length(be: &[u8]) -> usize {
     match be.first() {
         None => 0,
         Some(&top) => (be.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Wycheproof `json_web_key_test.json` tcId 7 (Apache-2.0): a 2049-bit Infineon RSALib modulus.
+    const ROCA_N: &str = "AanFpofbj7KjD4Lf-N2hVMKR7yewSyXhhbirIMTGpfYEhZ_lnt5UoK98DnKIgArXGTu3MaW_HhFw16HGaTDUHqPrId7fe4r11CqRw09yBFuW79V8sYIwHdzCaWflUI6auImYbVfoN9_nD5n8N8SY9DwXw7mwZM9wREPXoDPgOoIWl6q_MPsp7n0zs3Z5ZaiQWOOzl1S9OhwAfSiiOwz6efnXEaxuTEtPd7BjSx7NaFka8Dx9U7YqXy2RFj1O9PjyaDGuRh7YXsX3iMUSP_wSyHQg_c_qHRtKUsNSGCT7OZg0hzm2KphtjnayKJvC64vAbROBR4Ubg6Bxg9IQVZ-QYyE";
+    /// Wycheproof `json_web_signature_test.json` key `kid-rsa-sign`: an ordinary 2048-bit modulus.
+    const ORDINARY_N: &str = "kqGboBfAWttWPCA-0cGRgsY6SaYoIARt0B_PkaEcIq9HPYNdu9n6UuWHuuTHrjF_ZoQW97r5HaAorNvrMEGTGdxCHZdEtkHvNVVmrtxTBLiQCbCozXhFoIrVcr3qUBrdGnNn_M3jJi7Wg7p_-x62nS5gNG875oyheRkutHsQXikFZwsN3q_TsPNOVlCiHy8mxzaFTUQGm-X8UYexFyAivlDSjgDJLAZSWfxd7k9Gxuwa3AUfQqQcVcegmgKGCaErQ3qQbh1x7WB6iopE3_-GZ8HMAVtR9AmrVscqYsnjhaCehfAI0iKKs8zXr8tISc0ORbaalrkk03H1ZrsEnDKEWQ";
+
+    fn jwk(n: &str) -> Map<String, Value> {
+        json!({"kty": "RSA", "kid": "k", "n": n, "e": "AQAB"}).as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_modulus_with_the_roca_fingerprint_is_refused_at_ingest() {
+        assert_eq!(PublicKey::from_jwk(&jwk(ROCA_N)), Err(KeyError::Roca));
+    }
+
+    #[test]
+    fn an_ordinary_modulus_passes_the_roca_test() {
+        let key = PublicKey::from_jwk(&jwk(ORDINARY_N)).map(|k| k.bits());
+        assert_eq!(key, Ok(2048));
+    }
+
+    #[test]
+    fn the_roca_test_needs_every_prime_to_agree() {
+        // The ROCA modulus with its last byte changed: same size, no longer a power of 65537.
+        let mut n = URL_SAFE_NO_PAD.decode(ROCA_N).unwrap_or_default();
+        if let Some(last) = n.last_mut() {
+            *last = last.wrapping_add(2);
+        }
+        assert!(!has_roca_fingerprint(&n));
+        assert!(has_roca_fingerprint(&URL_SAFE_NO_PAD.decode(ROCA_N).unwrap_or_default()));
     }
 }
