@@ -150,6 +150,12 @@ impl Clerk {
         Ok((auth, session_token))
     }
 
+    /// The JWS layer of verification alone (see [`crate::testing::verify_jws_signature`]).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        self.0.verifier.verify_jws(token).await
+    }
+
     /// The cached `Auth` of `token`, if it passed before and is still within its lifetime.
     pub(crate) fn cached_auth(&self, token: &str) -> Option<(Auth, bool)> {
         let inner = &self.0;

@@ -41,8 +41,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::clerk::Clerk;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ClerkConfig, ClerkConfigBuilder};
+use crate::error::TokenError;
 
 /// Mints Clerk-shaped session tokens and serves the matching JWKS. Cheap to clone.
 #[derive(Clone)]
@@ -333,6 +335,35 @@ impl SessionBuilder {
         }
         self.issuer.sign(&claims)
     }
+}
+
+/// Runs a compact JWS through everything a session token goes through except the claims: the
+/// size and form limits, strict base64url, a duplicate-free header, `typ`, `alg`, `crit` and
+/// `kid`, the key from `clerk`'s key source (key policy applied at ingest) and the signature.
+/// Returns the payload bytes, which need not be JSON. For conformance suites such as Wycheproof's
+/// JOSE vectors; a service verifies session tokens with [`Clerk::verify_token`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use axum_clerk::testing::{verify_jws_signature, TestIssuer};
+/// use axum_clerk::{ClerkConfig, Clerk};
+///
+/// let issuer = TestIssuer::new();
+/// let clerk = Clerk::new(ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap()).unwrap();
+/// let token = issuer.sign(&serde_json::json!({"sub": "user_1"}));
+/// let payload = verify_jws_signature(&clerk, &token).await.unwrap();
+/// assert_eq!(payload, br#"{"sub":"user_1"}"#);
+///
+/// let forged = format!("{}x", &token[..token.len() - 1]);
+/// assert!(verify_jws_signature(&clerk, &forged).await.is_err());
+/// # }
+/// ```
+///
+/// # Errors
+/// The [`TokenError`] of the first check that fails, with Clerk's reason.
+pub async fn verify_jws_signature(clerk: &Clerk, token: &str) -> Result<Vec<u8>, TokenError> {
+    clerk.verify_jws(token).await
 }
 
 /// The v2 encoding of `org:<feature>:<action>` permissions: `fea` lists the features (`o:`

@@ -69,10 +69,35 @@ impl Verifier {
     /// Verifies `token` at `now_ms` (read once by the caller, so a request sees one time).
     pub(crate) async fn verify(&self, token: &str, now_ms: i64) -> Result<VerifiedToken, TokenError> {
         let decoded = jwt::decode(token)?;
-        if decoded.header_str("cat") == Some("cl_B7d4PD333AAA") {
+        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await?;
+        let template = decoded.header_str("cat") == Some("cl_B7d4PD222AAA");
+        let claims = decoded.payload;
+        self.check_claims(&claims, now_ms)?;
+        let m2m = claims.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
+        Ok(VerifiedToken { session_token: !(template || m2m), claims })
+    }
+
+    /// The JWS layer alone: header, key and signature checks of [`Self::verify`], no claims.
+    /// Returns the payload bytes. For conformance suites whose payloads are not claim sets.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        let jws = jwt::split(token)?;
+        self.check_signature(&jws.header, jws.signing_input, &jws.signature).await?;
+        Ok(jws.payload)
+    }
+
+    /// `cat`, `typ`, `alg`, `crit` and `kid` of the header, then the key, then the signature.
+    #[allow(clippy::ptr_arg)] // see `signature_is_valid`
+    async fn check_signature(
+        &self,
+        header: &Map<String, Value>,
+        signing_input: &str,
+        signature: &Vec<u8>,
+    ) -> Result<(), TokenError> {
+        if header.get("cat").and_then(Value::as_str) == Some("cl_B7d4PD333AAA") {
             return Err(TokenError::new(Reason::TokenInvalid, "Invalid session token category."));
         }
-        match decoded.header.get("typ") {
+        match header.get("typ") {
             None => {}
             Some(Value::String(typ)) if typ == "JWT" => {}
             Some(other) => {
@@ -83,29 +108,26 @@ impl Verifier {
                 .with_action(Action::EnsureClerkJwt))
             }
         }
-        let algorithm = match decoded.header.get("alg").and_then(Value::as_str) {
+        let algorithm = match header.get("alg").and_then(Value::as_str) {
             Some("RS256") => Algorithm::RS256,
             Some("RS384") => Algorithm::RS384,
             Some("RS512") => Algorithm::RS512,
             _ => {
                 return Err(TokenError::new(
                     Reason::TokenInvalidAlgorithm,
-                    format!(
-                        "Invalid JWT algorithm {}. Supported: RS256,RS384,RS512.",
-                        js_stringify(decoded.header.get("alg"))
-                    ),
+                    format!("Invalid JWT algorithm {}. Supported: RS256,RS384,RS512.", js_stringify(header.get("alg"))),
                 )
                 .with_action(Action::EnsureClerkJwt));
             }
         };
-        if let Some(crit) = decoded.header.get("crit") {
+        if let Some(crit) = header.get("crit") {
             // We implement no JWS extension, so any `crit` must be refused (RFC 7515 §4.1.11).
             return Err(TokenError::new(
                 Reason::TokenInvalid,
                 format!("Unsupported critical JWT header extensions (crit) {crit}."),
             ));
         }
-        let kid = match decoded.header.get("kid") {
+        let kid = match header.get("kid") {
             None => None,
             Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN && kid.bytes().all(|b| b.is_ascii_graphic()) => {
                 Some(kid.as_str())
@@ -125,14 +147,10 @@ impl Verifier {
             )
             .with_action(Action::EnsureClerkJwt));
         }
-        if !signature_is_valid(self.provider, &key, decoded.signing_input.as_bytes(), &decoded.signature) {
+        if !signature_is_valid(self.provider, &key, signing_input.as_bytes(), signature) {
             return Err(TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid."));
         }
-        let template = decoded.header_str("cat") == Some("cl_B7d4PD222AAA");
-        let claims = decoded.payload;
-        self.check_claims(&claims, now_ms)?;
-        let m2m = claims.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
-        Ok(VerifiedToken { session_token: !(template || m2m), claims })
+        Ok(())
     }
 
     fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64) -> Result<(), TokenError> {
