@@ -44,18 +44,45 @@ fn first_value(value: Option<&HeaderValue>) -> Option<&str> {
 }
 
 impl RequestInfo {
+    /// One pass over the headers (a request carries a handful; seven map lookups cost more). The
+    /// first value of each header counts, as `HeaderMap::get` would give it.
     pub(crate) fn from_request(uri: &Uri, headers: &HeaderMap) -> Self {
-        let dest = headers.get(SEC_FETCH_DEST).map(HeaderValue::as_bytes);
-        let accepts_html = headers.get_all(ACCEPT).iter().any(|v| v.as_bytes().windows(9).any(|w| w == b"text/html"));
-        Self {
+        let mut info = Self {
             uri: uri.clone(),
-            host: headers.get(HOST).cloned(),
-            forwarded_host: headers.get(X_FORWARDED_HOST).cloned(),
-            forwarded_proto: headers.get(X_FORWARDED_PROTO).cloned(),
-            cookie: headers.get(COOKIE).cloned(),
-            page: matches!(dest, Some(b"document" | b"iframe")) || accepts_html,
-            htmx: headers.get(HX_REQUEST).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
+            host: None,
+            forwarded_host: None,
+            forwarded_proto: None,
+            cookie: None,
+            page: false,
+            htmx: false,
+        };
+        let (mut dest, mut htmx) = (None, None);
+        let mut accepts_html = false;
+        let first = |slot: &mut Option<HeaderValue>, value: &HeaderValue| {
+            if slot.is_none() {
+                *slot = Some(value.clone());
+            }
+        };
+        for (name, value) in headers {
+            if name == HOST {
+                first(&mut info.host, value);
+            } else if name == COOKIE {
+                first(&mut info.cookie, value);
+            } else if name == ACCEPT {
+                accepts_html |= value.as_bytes().windows(9).any(|w| w == b"text/html");
+            } else if name == SEC_FETCH_DEST {
+                dest.get_or_insert(value);
+            } else if name == HX_REQUEST {
+                htmx.get_or_insert(value);
+            } else if name == X_FORWARDED_HOST {
+                first(&mut info.forwarded_host, value);
+            } else if name == X_FORWARDED_PROTO {
+                first(&mut info.forwarded_proto, value);
+            }
         }
+        info.page = matches!(dest.map(HeaderValue::as_bytes), Some(b"document" | b"iframe")) || accepts_html;
+        info.htmx = htmx.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        info
     }
 
     /// The development-browser token (`__clerk_db_jwt` query parameter or cookie).
