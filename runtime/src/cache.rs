@@ -54,7 +54,7 @@ impl VerifiedCache {
     }
 
     /// The cached `Auth` and whether the token is a session token.
-    pub(crate) fn get(&self, token: &str, now_ms: f64, skew_ms: f64, generation: u64) -> Option<(Auth, bool)> {
+    pub(crate) fn get(&self, token: &[u8], now_ms: f64, skew_ms: f64, generation: u64) -> Option<(Auth, bool)> {
         if self.capacity == 0 {
             return None;
         }
@@ -62,7 +62,7 @@ impl VerifiedCache {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(&key)?;
         let usable = entry.generation == generation
-            && constant_time_eq(&entry.token, token.as_bytes())
+            && constant_time_eq(&entry.token, token)
             && entry.lifetime.holds(now_ms, skew_ms);
         usable.then(|| (entry.auth.clone(), entry.session_token))
     }
@@ -79,7 +79,7 @@ impl VerifiedCache {
         if self.capacity == 0 {
             return;
         }
-        let key = self.key(token);
+        let key = self.key(token.as_bytes());
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.capacity {
             entries.retain(|_, e| e.lifetime.exp_ms > now_ms && e.generation == generation);
@@ -93,9 +93,8 @@ impl VerifiedCache {
 
     /// The map key: a keyed hash of the token's last 32 bytes — the signature's tail, random for
     /// every distinct token. Equality is decided by the full comparison, never by the key.
-    fn key(&self, token: &str) -> u64 {
-        let bytes = token.as_bytes();
-        self.hasher.hash_one(&bytes[bytes.len().saturating_sub(32)..])
+    fn key(&self, token: &[u8]) -> u64 {
+        self.hasher.hash_one(&token[token.len().saturating_sub(32)..])
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -135,11 +134,11 @@ mod tests {
         let cache = VerifiedCache::new(10);
         let auth = Auth::signed_out();
         cache.insert("a.b.c", &auth, true, lifetime(100.0), 1, 0.0);
-        assert!(cache.get("a.b.c", 50_000.0, 0.0, 1).is_some());
-        assert!(cache.get("a.b.d", 50_000.0, 0.0, 1).is_none());
-        assert!(cache.get("a.b.c", 50_000.0, 0.0, 2).is_none());
-        assert!(cache.get("a.b.c", 100_000.0, 0.0, 1).is_none(), "exp == now is expired");
-        assert!(cache.get("a.b.c", 104_000.0, 5_000.0, 1).is_some(), "within skew");
+        assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some());
+        assert!(cache.get(b"a.b.d", 50_000.0, 0.0, 1).is_none());
+        assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 2).is_none());
+        assert!(cache.get(b"a.b.c", 100_000.0, 0.0, 1).is_none(), "exp == now is expired");
+        assert!(cache.get(b"a.b.c", 104_000.0, 5_000.0, 1).is_some(), "within skew");
     }
 
     #[test]
@@ -168,6 +167,6 @@ mod tests {
     fn a_zero_capacity_cache_stores_nothing() {
         let cache = VerifiedCache::new(0);
         cache.insert("t", &Auth::signed_out(), true, lifetime(100.0), 1, 0.0);
-        assert!(cache.get("t", 0.0, 0.0, 1).is_none());
+        assert!(cache.get(b"t", 0.0, 0.0, 1).is_none());
     }
 }

@@ -127,11 +127,15 @@ impl Clerk {
     /// The `Auth` of a verified token: from the verified-token cache when this exact token passed
     /// before (and is still within its lifetime and key set), else verified in full and cached.
     pub(crate) async fn verified_auth(&self, token: &str) -> Result<(Auth, bool), TokenError> {
+        self.verified_auth_at(token, self.0.config.clock.now_ms()).await
+    }
+
+    /// [`Self::verified_auth`] at a time the caller read.
+    pub(crate) async fn verified_auth_at(&self, token: &str, now_ms: i64) -> Result<(Auth, bool), TokenError> {
         let inner = &self.0;
-        let now_ms = inner.config.clock.now_ms();
         let skew_ms = inner.verifier.clock_skew_ms as f64;
         let generation = inner.verifier.keys.generation();
-        if let Some(hit) = inner.cache.get(token, now_ms as f64, skew_ms, generation) {
+        if let Some(hit) = inner.cache.get(token.as_bytes(), now_ms as f64, skew_ms, generation) {
             return Ok(hit);
         }
         let verified = inner.verifier.verify(token, now_ms).await?;
@@ -157,10 +161,14 @@ impl Clerk {
     }
 
     /// The cached `Auth` of `token`, if it passed before and is still within its lifetime.
-    pub(crate) fn cached_auth(&self, token: &str) -> Option<(Auth, bool)> {
+    pub(crate) fn cached_auth(&self, token: &[u8]) -> Option<(Auth, bool)> {
+        self.cached_auth_at(token, self.0.config.clock.now_ms())
+    }
+
+    /// [`Self::cached_auth`] at a time the caller read.
+    pub(crate) fn cached_auth_at(&self, token: &[u8], now_ms: i64) -> Option<(Auth, bool)> {
         let inner = &self.0;
-        let now_ms = inner.config.clock.now_ms() as f64;
-        inner.cache.get(token, now_ms, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())
+        inner.cache.get(token, now_ms as f64, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())
     }
 
     /// `__session_<suffix>` and friends, computed once from the publishable key.

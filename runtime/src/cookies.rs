@@ -69,9 +69,10 @@ fn percent_decode(raw: &str) -> Option<String> {
 pub(crate) enum HeaderToken<'a> {
     /// No usable header: fall back to cookies (absent, empty, or a non-Bearer scheme such as `Basic`).
     Absent,
-    /// A token to verify.
-    Token(&'a str),
-    /// The header cannot be trusted (several lines, or bytes that are not UTF-8).
+    /// A token to verify, as the header's bytes: it is checked to be UTF-8 only when it is not a
+    /// token verified before (a verified-token cache hit matches it byte for byte).
+    Token(&'a [u8]),
+    /// The header cannot be trusted (several lines).
     Unusable(&'static str),
 }
 
@@ -86,17 +87,19 @@ pub(crate) fn header_token(headers: &HeaderMap) -> HeaderToken<'_> {
     if lines.next().is_some() {
         return HeaderToken::Unusable("More than one Authorization header was sent.");
     }
-    // UTF-8 validation is much cheaper than `to_str`'s byte-by-byte check; anything that is not
-    // base64url fails token decoding anyway.
-    let Ok(value) = std::str::from_utf8(first.as_bytes()) else {
-        return HeaderToken::Unusable("The Authorization header is not valid UTF-8.");
+    // JavaScript's `split(' ', 2)` keeps the second piece only up to the next space.
+    let value = first.as_bytes();
+    let (scheme, second) = match memchr::memchr(b' ', value) {
+        None => (value, None),
+        Some(space) => {
+            let rest = &value[space + 1..];
+            (&value[..space], Some(&rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())]))
+        }
     };
-    let mut pieces = value.split(' ');
-    let scheme = pieces.next().unwrap_or_default();
-    match pieces.next() {
-        None | Some("") if scheme.is_empty() => HeaderToken::Absent,
-        None | Some("") => HeaderToken::Token(scheme),
-        Some(token) if scheme == "Bearer" => HeaderToken::Token(token),
+    match second {
+        None | Some([]) if scheme.is_empty() => HeaderToken::Absent,
+        None | Some([]) => HeaderToken::Token(scheme),
+        Some(token) if scheme == b"Bearer" => HeaderToken::Token(token),
         Some(_) => HeaderToken::Absent,
     }
 }
@@ -136,21 +139,23 @@ mod tests {
     #[test]
     fn authorization_parsing_follows_clerk() {
         let h = headers(AUTHORIZATION, &["Bearer a.b.c"]);
-        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c"));
+        assert_eq!(header_token(&h), HeaderToken::Token(b"a.b.c"));
         let h = headers(AUTHORIZATION, &["a.b.c"]);
-        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c"));
+        assert_eq!(header_token(&h), HeaderToken::Token(b"a.b.c"));
         let h = headers(AUTHORIZATION, &["Basic dXNlcjpwYXNz"]);
         assert_eq!(header_token(&h), HeaderToken::Absent);
         let h = headers(AUTHORIZATION, &["bearer a.b.c"]);
         assert_eq!(header_token(&h), HeaderToken::Absent);
         let h = headers(AUTHORIZATION, &["Bearer "]);
-        assert_eq!(header_token(&h), HeaderToken::Token("Bearer"));
+        assert_eq!(header_token(&h), HeaderToken::Token(b"Bearer"));
         let h = headers(AUTHORIZATION, &["Bearer a.b.c, Bearer x.y.z"]);
-        assert_eq!(header_token(&h), HeaderToken::Token("a.b.c,"));
+        assert_eq!(header_token(&h), HeaderToken::Token(b"a.b.c,"));
         let h = headers(AUTHORIZATION, &["Bearer a", "Bearer b"]);
         assert!(matches!(header_token(&h), HeaderToken::Unusable(_)));
         let h = headers(AUTHORIZATION, &[""]);
         assert_eq!(header_token(&h), HeaderToken::Absent);
+        let h = headers(AUTHORIZATION, &["Bearer a.b.c d.e.f"]);
+        assert_eq!(header_token(&h), HeaderToken::Token(b"a.b.c"));
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! Clerk's `x-clerk-auth-*` headers to signed-out responses.
 
 use futures_util::future::BoxFuture;
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
+use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use tokio::task::futures::TaskLocalFuture;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -16,6 +18,7 @@ use crate::auth::Auth;
 use crate::clerk::Clerk;
 use crate::context::{RequestContext, RequestInfo};
 use crate::rejection::MissingClerkLayer;
+use crate::request::RequestState;
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -115,7 +118,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Result<Response<ResBody>, S::Error>>;
+    type Future = ResponseFuture<S::Future>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -127,40 +130,95 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let clerk = self.clerk.clone();
-        ResponseFuture(Box::pin(async move {
-            let state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
-            let ctx = RequestContext {
-                request: Some(RequestInfo::from_request(request.uri(), request.headers())),
-                infrastructure: state.is_infrastructure_failure(),
-                clerk,
-            };
-            let debug_headers = state.debug_headers();
-            let auth = state.into_auth().with_context(Arc::new(ctx));
-            request.extensions_mut().insert(auth.clone());
-            let mut response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
-            for (name, value) in &debug_headers {
-                if !response.headers().contains_key(name) {
-                    response.headers_mut().insert(name, value.clone());
-                }
+        // Known without waiting (a token verified before, or signed out without needing a key):
+        // no boxed future, the inner service's own future runs under the task-local.
+        let pending = match clerk.authenticate_now(request.uri(), request.headers()) {
+            Ok(state) => {
+                let (auth, debug_headers) = attach(clerk, state, &mut request);
+                let future = CURRENT_AUTH.sync_scope(auth.clone(), || inner.call(request));
+                return ResponseFuture {
+                    kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers: Some(debug_headers) },
+                };
             }
-            Ok(response)
-        }))
+            Err(pending) => pending,
+        };
+        ResponseFuture {
+            kind: Kind::Boxed {
+                future: Box::pin(async move {
+                    let state = clerk.finish(pending).await;
+                    let (auth, debug_headers) = attach(clerk, state, &mut request);
+                    let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
+                    Ok(with_debug_headers(response, &debug_headers))
+                }),
+            },
+        }
     }
 }
 
-/// The response future of [`ClerkService`].
-pub struct ResponseFuture<T>(BoxFuture<'static, T>);
+/// Puts the request's `Auth` (with the context later decisions need) into its extensions and
+/// returns it with the debug headers of the response.
+fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Auth, HeaderMap) {
+    let ctx = RequestContext {
+        request: Some(RequestInfo::from_request(request.uri(), request.headers())),
+        infrastructure: state.is_infrastructure_failure(),
+        clerk,
+    };
+    let debug_headers = state.debug_headers();
+    let auth = state.into_auth().with_context(Arc::new(ctx));
+    request.extensions_mut().insert(auth.clone());
+    (auth, debug_headers)
+}
 
-impl<T> Future for ResponseFuture<T> {
-    type Output = T;
+/// Clerk's `x-clerk-auth-*` headers on a signed-out response, unless the handler set them.
+fn with_debug_headers<ResBody>(mut response: Response<ResBody>, debug_headers: &HeaderMap) -> Response<ResBody> {
+    for (name, value) in debug_headers {
+        if !response.headers().contains_key(name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}
+
+pin_project! {
+    /// The response future of [`ClerkService`]: the inner service's future under the task-local
+    /// when the request was authenticated without waiting, else a boxed future that verifies
+    /// the token first.
+    pub struct ResponseFuture<F: Future> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project! {
+    #[project = KindProjection]
+    enum Kind<F: Future> {
+        Ready { #[pin] future: TaskLocalFuture<Auth, F>, debug_headers: Option<HeaderMap> },
+        Boxed { future: BoxFuture<'static, F::Output> },
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = F::Output;
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.0.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project().kind.project() {
+            KindProjection::Ready { future, debug_headers } => match future.poll(cx) {
+                Poll::Ready(Ok(response)) => {
+                    let headers = debug_headers.take().unwrap_or_default();
+                    Poll::Ready(Ok(with_debug_headers(response, &headers)))
+                }
+                other => other,
+            },
+            KindProjection::Boxed { future } => future.as_mut().poll(cx),
+        }
     }
 }
 
-impl<T> fmt::Debug for ResponseFuture<T> {
+impl<F: Future> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }

@@ -4,6 +4,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde_json::Value;
+use std::borrow::Cow;
 
 use crate::auth::Auth;
 use crate::clerk::{Clerk, SuffixedCookieNames};
@@ -129,6 +130,22 @@ impl RequestState {
     }
 }
 
+/// A token the request's authentication still has to verify (see `Clerk::authenticate_now`).
+#[derive(Debug)]
+pub(crate) struct Pending {
+    token: String,
+    carrier: TokenCarrier,
+    now_ms: i64,
+}
+
+/// The outcome of the decisions that need no key.
+enum Next<'h> {
+    /// The request state is known.
+    Done(RequestState),
+    /// This token must be verified (it is not in the verified-token cache).
+    Verify(Cow<'h, str>, TokenCarrier),
+}
+
 const SESSION: &str = "__session";
 const CLIENT_UAT: &str = "__client_uat";
 const DEV_BROWSER: &str = "__clerk_db_jwt";
@@ -136,11 +153,36 @@ const DEV_BROWSER: &str = "__clerk_db_jwt";
 impl Clerk {
     /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
     pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
+        match self.authenticate_now(uri, headers) {
+            Ok(state) => state,
+            Err(pending) => self.finish(pending).await,
+        }
+    }
+
+    /// The request state when it is known without waiting: a token verified before (a
+    /// verified-token cache hit) or a decision that needs no key. Otherwise the token that must
+    /// be verified, which may wait for the JWKS: pass it to [`Self::finish`]. The clock is read
+    /// once, here, for the whole request.
+    pub(crate) fn authenticate_now(&self, uri: &Uri, headers: &HeaderMap) -> Result<RequestState, Pending> {
+        let now_ms = self.config().clock.now_ms();
+        match self.decide(uri, headers, now_ms) {
+            Next::Done(state) => Ok(state),
+            Next::Verify(token, carrier) => Err(Pending { token: token.into_owned(), carrier, now_ms }),
+        }
+    }
+
+    /// Verifies the token [`Self::authenticate_now`] could not decide on.
+    pub(crate) async fn finish(&self, pending: Pending) -> RequestState {
+        self.authenticate_token_at(&pending.token, pending.carrier, pending.now_ms).await
+    }
+
+    /// Every decision of §5.3 that needs no key, in Clerk's order.
+    fn decide<'h>(&self, uri: &Uri, headers: &'h HeaderMap, now_ms: i64) -> Next<'h> {
         match header_token(headers) {
-            HeaderToken::Token(token) => return self.authenticate_token(token, TokenCarrier::Header).await,
+            HeaderToken::Token(token) => return self.decide_header_token(token, now_ms),
             HeaderToken::Unusable(why) => {
                 let err = TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
-                return RequestState::from_error(&err, Reason::TokenInvalid);
+                return Next::Done(RequestState::from_error(&err, Reason::TokenInvalid));
             }
             HeaderToken::Absent => {}
         }
@@ -157,47 +199,67 @@ impl Clerk {
         let client_uat = pick(CLIENT_UAT, |n| &n.client_uat).map_or(0, |v| js_parse_int(&v));
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
+        let done = |reason| Next::Done(RequestState::signed_out(reason, ""));
         if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
             if query_has(DEV_BROWSER) {
-                return RequestState::signed_out(Reason::DevBrowserSync, "");
+                return done(Reason::DevBrowserSync);
             }
             if query_has("__clerk_redirect_url") {
-                return RequestState::signed_out(Reason::PrimaryRespondsToSyncing, "");
+                return done(Reason::PrimaryRespondsToSyncing);
             }
             if pick(DEV_BROWSER, |n| &n.dev_browser).is_none() {
-                return RequestState::signed_out(Reason::DevBrowserMissing, "");
+                return done(Reason::DevBrowserMissing);
             }
         }
         let session = match (client_uat, session) {
-            (0, None) => return RequestState::signed_out(Reason::SessionTokenAndUatMissing, ""),
-            (0, Some(_)) => return RequestState::signed_out(Reason::SessionTokenButNoClientUat, ""),
-            (_, None) => return RequestState::signed_out(Reason::ClientUatButNoSessionToken, ""),
+            (0, None) => return done(Reason::SessionTokenAndUatMissing),
+            (0, Some(_)) => return done(Reason::SessionTokenButNoClientUat),
+            (_, None) => return done(Reason::ClientUatButNoSessionToken),
             (_, Some(session)) => session,
         };
         // `iat` before `__client_uat` is decided before verification, as Clerk does; a token
         // verified before is not decoded again.
-        let cached = self.cached_auth(&session);
+        let cached = self.cached_auth_at(session.as_bytes(), now_ms);
         let iat = match &cached {
             Some((auth, _)) => auth.session_claims().and_then(|c| c.get("iat")).and_then(Value::as_f64).unwrap_or(0.0),
             None => match jwt::decode(&session) {
                 Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
-                Err(err) => return token_error_state(err.with_carrier(TokenCarrier::Cookie)),
+                Err(err) => return Next::Done(token_error_state(err.with_carrier(TokenCarrier::Cookie))),
             },
         };
         if iat < client_uat as f64 {
-            return RequestState::signed_out(Reason::SessionTokenIatBeforeClientUat, "");
+            return done(Reason::SessionTokenIatBeforeClientUat);
         }
         match cached {
-            Some(hit) => Self::verified_state(Ok(hit), TokenCarrier::Cookie),
-            None => self.authenticate_token(&session, TokenCarrier::Cookie).await,
+            Some(hit) => Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Cookie)),
+            None => Next::Verify(session, TokenCarrier::Cookie),
         }
     }
 
-    async fn authenticate_token(&self, token: &str, carrier: TokenCarrier) -> RequestState {
+    /// A token from `Authorization`: a token verified before is matched byte for byte (so it is
+    /// UTF-8); any other must be UTF-8 before it is decoded.
+    fn decide_header_token<'h>(&self, token: &'h [u8], now_ms: i64) -> Next<'h> {
+        if let Some(hit) = self.cached_auth_at(token, now_ms) {
+            return Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Header));
+        }
+        match std::str::from_utf8(token) {
+            Ok(token) => match machine_token(token) {
+                Some(state) => Next::Done(state),
+                None => Next::Verify(Cow::Borrowed(token), TokenCarrier::Header),
+            },
+            Err(_) => {
+                let err = TokenError::new(Reason::TokenInvalid, "The Authorization header is not valid UTF-8.")
+                    .with_carrier(TokenCarrier::Header);
+                Next::Done(RequestState::from_error(&err, Reason::TokenInvalid))
+            }
+        }
+    }
+
+    async fn authenticate_token_at(&self, token: &str, carrier: TokenCarrier, now_ms: i64) -> RequestState {
         if let Some(state) = machine_token(token) {
             return state;
         }
-        Self::verified_state(self.verified_auth(token).await, carrier)
+        Self::verified_state(self.verified_auth_at(token, now_ms).await, carrier)
     }
 
     /// The request state of a verification result.
@@ -222,7 +284,8 @@ impl Clerk {
         let session = cookies.get(SESSION).unwrap_or_default();
         // Unverified reads for routing only; a token verified before is read from the cache
         // (without copying the claim).
-        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self.cached_auth(token) {
+        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self.cached_auth(token.as_bytes())
+        {
             Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
             None => f(jwt::decode(token).ok().as_ref().and_then(|d| d.payload.get(name))),
         };
