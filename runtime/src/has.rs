@@ -188,13 +188,15 @@ impl Auth {
         }
         if let Some(role) = &check.role {
             match org.role.as_deref() {
-                Some(held) if !held.is_empty() && with_org_prefix(held) == with_org_prefix(role) => {}
+                Some(held) if !held.is_empty() && without_org_prefix(held) == without_org_prefix(role) => {}
                 _ => return Outcome::Fail,
             }
         }
         if let Some(permission) = &check.permission {
-            let asked = with_org_prefix(permission);
-            if !org.permissions.as_ref().is_some_and(|held| held.contains(&asked)) {
+            // Held permissions carry the `org:` prefix; the asked one may omit it.
+            let asked = without_org_prefix(permission);
+            if !org.permissions.as_ref().is_some_and(|held| held.iter().any(|h| h.strip_prefix("org:") == Some(asked)))
+            {
                 return Outcome::Fail;
             }
         }
@@ -261,12 +263,10 @@ fn valid_ages(fva: &Value) -> Option<[f64; 2]> {
     Some([valid(a)?, valid(b)?])
 }
 
-fn with_org_prefix(value: &str) -> String {
-    if value.starts_with("org:") {
-        value.to_owned()
-    } else {
-        format!("org:{value}")
-    }
+/// Clerk compares roles and permissions with `org:` added when missing; comparing them with it
+/// removed is the same test without building strings.
+fn without_org_prefix(value: &str) -> &str {
+    value.strip_prefix("org:").unwrap_or(value)
 }
 
 /// `checkForFeatureOrPlan` (HEAD): an explicit scope must be one of `o`, `org`, `organization`,

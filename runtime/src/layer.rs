@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::clerk::Clerk;
 use crate::context::{RequestContext, RequestInfo};
 use crate::rejection::MissingClerkLayer;
-use crate::request::RequestState;
+use crate::request::{AuthStatus, RequestState};
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -137,7 +137,7 @@ where
                 let (auth, debug_headers) = attach(clerk, state, &mut request);
                 let future = CURRENT_AUTH.sync_scope(auth.clone(), || inner.call(request));
                 return ResponseFuture {
-                    kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers: Some(debug_headers) },
+                    kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
                 };
             }
             Err(pending) => pending,
@@ -148,7 +148,10 @@ where
                     let state = clerk.finish(pending).await;
                     let (auth, debug_headers) = attach(clerk, state, &mut request);
                     let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
-                    Ok(with_debug_headers(response, &debug_headers))
+                    Ok(match debug_headers {
+                        Some(headers) => with_debug_headers(response, &headers),
+                        None => response,
+                    })
                 }),
             },
         }
@@ -156,14 +159,14 @@ where
 }
 
 /// Puts the request's `Auth` (with the context later decisions need) into its extensions and
-/// returns it with the debug headers of the response.
-fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Auth, HeaderMap) {
+/// returns it with the debug headers of the response (none when signed in).
+fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Auth, Option<HeaderMap>) {
     let ctx = RequestContext {
         request: Some(RequestInfo::from_request(request.uri(), request.headers())),
         infrastructure: state.is_infrastructure_failure(),
         clerk,
     };
-    let debug_headers = state.debug_headers();
+    let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| state.debug_headers());
     let auth = state.into_auth().with_context(Arc::new(ctx));
     request.extensions_mut().insert(auth.clone());
     (auth, debug_headers)
@@ -207,10 +210,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         match self.project().kind.project() {
             KindProjection::Ready { future, debug_headers } => match future.poll(cx) {
-                Poll::Ready(Ok(response)) => {
-                    let headers = debug_headers.take().unwrap_or_default();
-                    Poll::Ready(Ok(with_debug_headers(response, &headers)))
-                }
+                Poll::Ready(Ok(response)) => Poll::Ready(Ok(match debug_headers.take() {
+                    Some(headers) => with_debug_headers(response, &headers),
+                    None => response,
+                })),
                 other => other,
             },
             KindProjection::Boxed { future } => future.as_mut().poll(cx),
