@@ -1,41 +1,83 @@
 #!/usr/bin/env bash
-# End-to-end benchmark over HTTP on loopback: one bench_server, three routes, the same token.
-#   /open       no authentication
-#   /protected  ClerkLayer + #[protect(permission = "org:team_settings:manage")]
-#   /hand       ClerkLayer + the same rule written with the runtime API
-# Requires wrk (Debian package `wrk`). Bounded: DURATION seconds per route (default 10).
+# End-to-end benchmark over HTTP on loopback: one bench_server, the same token everywhere.
+#   /open                  no authentication
+#   /protected             ClerkLayer + #[protect(permission = "org:team_settings:manage")]
+#   /hand                  ClerkLayer + the same rule written with the runtime API
+#   /peer/clerk-rs         clerk-rs 0.5's axum ClerkLayer (bearer token required)
+#   /peer/jwt-authorizer   jwt-authorizer 0.15's check_auth in an axum middleware
+#   node @clerk/backend    Clerk's authenticateRequest behind node:http, 2 workers (needs node;
+#                          installs @clerk/backend from npm into benches/node; PEERS=0 skips peers)
+# Requires wrk (Debian package `wrk`). Bounded: ROUNDS (default 3) rounds of DURATION seconds
+# (default 5) per route.
+# ISOLATE=1 pins the servers to CPU 0 with one worker thread (tokio, and one Node worker) and wrk
+# to CPU 1 (taskset), so a route's throughput is the server's CPU cost alone, without the load
+# generator competing for the same cores.
 # Usage: benches/e2e.sh   (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")"
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
+PEERS=${PEERS:-1}
+ISOLATE=${ISOLATE:-0}
+server_cpu=() client_cpu=() node_workers=2
+if [ "$ISOLATE" = 1 ]; then
+  server_cpu=(taskset -c 0) client_cpu=(taskset -c 1) node_workers=1
+  export TOKIO_WORKER_THREADS=1
+fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build -q --release --bin bench_server
 out=$(mktemp)
-./target/release/bench_server 0 >"$out" &
+"${server_cpu[@]}" ./target/release/bench_server 0 >"$out" &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+node_pid=
+trap 'kill $server 2>/dev/null; [ -z "$node_pid" ] || { pkill -P "$node_pid"; kill "$node_pid"; } 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q listening= "$out" && break; sleep 0.1; done
 token=$(sed -n 's/^token=//p' "$out")
 addr=$(sed -n 's/^listening=//p' "$out")
-run() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "http://$addr$1" |
-    awk -v route="$1" '
+routes="/open /protected /hand"
+[ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
+run() { # run <url> <label>
+  "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$1" |
+    awk -v route="$2" '
       /Requests\/sec/ {rps=$2}
       /^ +50%/ {p50=$2}
       /^ +99%/ {p99=$2}
       /Non-2xx/ {bad=$NF}
       END {printf "%s %s %s %s %s\n", route, rps, p50, p99, (bad==""?0:bad)}'
 }
-# Warm-up (connection pools, JWKS already prefetched by the server), then the three routes.
-wrk -t1 -c8 -d2s -H "Authorization: Bearer $token" "http://$addr/protected" >/dev/null
-results=$(for route in /open /protected /hand; do run "$route"; done)
-echo "route        req/s      p50       p99    non-2xx"
-echo "$results" | awk '{printf "%-10s %10s %9s %9s %8s\n", $1, $2, $3, $4, $5}'
+# Warm-up (connection pools; our JWKS is prefetched, clerk-rs fetches on its first request).
+for route in $routes; do wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$addr$route" >/dev/null; done
+# ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
+# every route alike; each route's median round is reported.
+all=$(for round in $(seq 1 "$ROUNDS"); do for route in $routes; do run "http://$addr$route" "$route"; done; done)
+# Clerk's Node SDK last, in its own server, so that its processes are not running beside ours.
+if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
+  [ -d node/node_modules/@clerk/backend ] ||
+    (cd node && npm install --silent --no-audit --no-fund @clerk/backend@latest >/dev/null)
+  node_out=$(mktemp)
+  PEM=$(sed -n 's/^pem=//p' "$out") PORT=${NODE_PORT:-39123} WORKERS=$node_workers \
+    "${server_cpu[@]}" node node/server.mjs >"$node_out" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do grep -q listening= "$node_out" && break; sleep 0.1; done
+  node_addr=$(sed -n 's/^listening=//p' "$node_out")
+  wrk -t1 -c8 -d2s -H "Authorization: Bearer $token" "http://$node_addr/api" >/dev/null
+  all="$all
+$(for round in $(seq 1 "$ROUNDS"); do run "http://$node_addr/api" "node:@clerk/backend"; done)"
+fi
+echo "every round (route req/s p50 p99 non-2xx):"
+echo "$all" | sed 's/^/  /'
+# Median round per route (by req/s).
+results=$(echo "$all" | sort -k1,1 -k2,2n | awk '
+  {row[$1, ++count[$1]] = $0}
+  END {for (r in count) print row[r, int((count[r] + 1) / 2)]}' | sort)
+echo "route                    req/s      p50       p99    non-2xx   (median of $ROUNDS rounds of ${DURATION}s)"
+echo "$results" | awk '{printf "%-22s %10s %9s %9s %8s\n", $1, $2, $3, $4, $5}'
 echo "$results" | awk '
   {rps[$1]=$2}
   END {
     printf "protected / open = %.3f\n", rps["/protected"]/rps["/open"];
     printf "protected / hand = %.3f\n", rps["/protected"]/rps["/hand"];
+    for (peer in rps) if (peer ~ /peer|node/) printf "protected / %s = %.3f\n", peer, rps["/protected"]/rps[peer];
   }'

@@ -1,17 +1,28 @@
-//! The server of the end-to-end benchmark: one binary, three routes that do the same work.
+//! The server of the end-to-end benchmark: one binary, routes that do the same work.
 //!
 //! - `GET /open`: no authentication at all (no `ClerkLayer`);
 //! - `GET /protected`: behind `ClerkLayer`, `#[protect(permission = "org:team_settings:manage")]`;
-//! - `GET /hand`: behind `ClerkLayer`, the same rule written with the runtime API.
+//! - `GET /hand`: behind `ClerkLayer`, the same rule written with the runtime API;
+//! - `GET /peer/clerk-rs`: behind clerk-rs 0.5's own axum `ClerkLayer` (JWKS through its
+//!   `MemoryCacheJwksProvider` from the same issuer's Backend API), bearer token required;
+//! - `GET /peer/jwt-authorizer`: jwt-authorizer 0.15's `Authorizer::check_auth` on the bearer
+//!   token with the issuer's PEM key, in an axum middleware (its own layer is built for axum 0.7).
 //!
-//! It prints `token=<a valid admin token>` and `listening=<addr>` on stdout, then serves until
-//! killed. Verification goes through the issuer's JWKS over HTTP, as in production.
+//! It prints `token=<a valid admin token>`, `pem=<the public key, one line>` and
+//! `listening=<addr>` on stdout, then serves until killed. Our routes verify through the
+//! issuer's JWKS over HTTP, as in production.
 
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{protect, Auth, Clerk, ClerkLayer, Protect, ProtectRejection};
 use axum_clerk_benches::admin_token;
+use serde_json::Value;
+use std::sync::Arc;
 
 #[protect(permission = "org:team_settings:manage")]
 async fn protected() -> &'static str {
@@ -25,6 +36,30 @@ async fn hand(auth: Auth) -> Result<&'static str, ProtectRejection> {
     Ok("ok")
 }
 
+/// jwt-authorizer's check on the bearer token; 401 when it fails.
+async fn jwt_authorizer_check(
+    authorizer: Arc<jwt_authorizer::Authorizer<Value>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    match token {
+        Some(token) => match authorizer.check_auth(&token).await {
+            Ok(claims) => {
+                request.extensions_mut().insert(claims);
+                next.run(request).await
+            }
+            Err(_) => StatusCode::UNAUTHORIZED.into_response(),
+        },
+        None => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -35,11 +70,33 @@ async fn main() {
     tokio::spawn(async move { axum::serve(jwks, issuer_router).await });
     let clerk = Clerk::new(issuer.config(&api).build().unwrap()).unwrap();
     clerk.prefetch_keys().await.unwrap();
-    let protected_routes =
+    let ours =
         Router::new().route("/protected", get(protected)).route("/hand", get(hand)).layer(ClerkLayer::new(clerk));
-    let app = Router::new().route("/open", get(|| async { "ok" })).merge(protected_routes);
+
+    let clerk_rs_config =
+        clerk_rs::ClerkConfiguration::new(issuer.secret_key()).with_base_path(format!("{api}/v1"));
+    let clerk_rs_layer = clerk_rs::validators::axum::ClerkLayer::new(
+        clerk_rs::validators::jwks::MemoryCacheJwksProvider::new(clerk_rs::clerk::Clerk::new(clerk_rs_config)),
+        None,
+        false,
+    );
+    let clerk_rs_routes = Router::new().route("/peer/clerk-rs", get(|| async { "ok" })).layer(clerk_rs_layer);
+
+    let authorizer = Arc::new(
+        jwt_authorizer::JwtAuthorizer::<Value>::from_rsa_pem_text(issuer.public_key_pem()).build().await.unwrap(),
+    );
+    let jwt_authorizer_routes = Router::new()
+        .route("/peer/jwt-authorizer", get(|| async { "ok" }))
+        .layer(middleware::from_fn(move |request, next| jwt_authorizer_check(Arc::clone(&authorizer), request, next)));
+
+    let app = Router::new()
+        .route("/open", get(|| async { "ok" }))
+        .merge(ours)
+        .merge(clerk_rs_routes)
+        .merge(jwt_authorizer_routes);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     println!("token={}", admin_token(&issuer, "sess_e2e"));
+    println!("pem={}", issuer.public_key_pem().replace('\n', "\\n"));
     println!("listening={}", listener.local_addr().unwrap());
     axum::serve(listener, app).await.unwrap();
 }

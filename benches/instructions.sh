@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Instructions per request of /open, /protected and /hand on bench_server, counted with callgrind
+# (valgrind): repeatable whatever else the machine does, unlike wall-clock throughput. N keep-alive
+# requests per route (default 2000) from a small Python client; the counts include everything the
+# server does for a request (hyper, axum, ours) across its threads.
+# Usage: benches/instructions.sh   (from the repository root; needs valgrind and python3)
+set -euo pipefail
+cd "$(dirname "$0")"
+N=${N:-2000}
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+cargo build -q --release --bin bench_server
+dir=$(mktemp -d)
+valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" ./target/release/bench_server 0 \
+  >"$dir/server.out" 2>"$dir/valgrind.err" &
+vg=$!
+trap 'kill $vg 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do grep -q listening= "$dir/server.out" 2>/dev/null && break; sleep 0.2; done
+token=$(sed -n 's/^token=//p' "$dir/server.out")
+addr=$(sed -n 's/^listening=//p' "$dir/server.out")
+drive() { # drive <path> <count>
+  python3 - "$addr" "$1" "$2" "$token" <<'PY'
+import http.client, sys
+host, port = sys.argv[1].split(':')
+conn = http.client.HTTPConnection(host, int(port))
+for _ in range(int(sys.argv[3])):
+    conn.request('GET', sys.argv[2], headers={'Authorization': 'Bearer ' + sys.argv[4]})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+PY
+}
+drive /protected 200 && drive /open 200 # warm-up
+for route in open protected hand; do
+  callgrind_control -z "$vg" >/dev/null
+  drive "/$route" "$N"
+  callgrind_control -d "$route" "$vg" >/dev/null
+done
+echo "route       instructions/request"
+i=0
+for route in open protected hand; do
+  i=$((i + 1))
+  total=$(callgrind_annotate "$dir"/callgrind.out.*."$i" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  printf "%-10s %10d\n" "/$route" $((total / N))
+done
