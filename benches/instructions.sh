@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 N=${N:-2000}
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 cargo build -q --release --bin bench_server
-dir=$(mktemp -d)
+dir=${CALLGRIND_DIR:-$(mktemp -d)}  # CALLGRIND_DIR keeps the profiles for callgrind_annotate
 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" ./target/release/bench_server 0 \
   >"$dir/server.out" 2>"$dir/valgrind.err" &
 vg=$!
@@ -30,14 +30,14 @@ for _ in range(int(sys.argv[3])):
 PY
 }
 drive /protected 200 && drive /open 200 # warm-up
-for route in open protected hand; do
+for route in open layered protected hand; do
   callgrind_control -z "$vg" >/dev/null
   drive "/$route" "$N"
   callgrind_control -d "$route" "$vg" >/dev/null
 done
 echo "route       instructions/request"
 i=0
-for route in open protected hand; do
+for route in open layered protected hand; do
   i=$((i + 1))
   total=$(callgrind_annotate "$dir"/callgrind.out.*."$i" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
   printf "%-10s %10d\n" "/$route" $((total / N))

@@ -3,6 +3,8 @@
 //! - `GET /open`: no authentication at all (no `ClerkLayer`);
 //! - `GET /protected`: behind `ClerkLayer`, `#[protect(permission = "org:team_settings:manage")]`;
 //! - `GET /hand`: behind `ClerkLayer`, the same rule written with the runtime API;
+//! - `GET /layered`: no authentication, behind a layer that does nothing (`tower_layer::Identity`):
+//!   what any layer costs in axum (the route is wrapped once more);
 //! - `GET /peer/clerk-rs`: behind clerk-rs 0.5's own axum `ClerkLayer` (JWKS through its
 //!   `MemoryCacheJwksProvider` from the same issuer's Backend API), bearer token required;
 //! - `GET /peer/jwt-authorizer`: jwt-authorizer 0.15's `Authorizer::check_auth` on the bearer
@@ -89,8 +91,10 @@ async fn main() {
         .route("/peer/jwt-authorizer", get(|| async { "ok" }))
         .layer(middleware::from_fn(move |request, next| jwt_authorizer_check(Arc::clone(&authorizer), request, next)));
 
+    let layered = Router::new().route("/layered", get(|| async { "ok" })).layer(tower_layer::Identity::new());
     let app = Router::new()
         .route("/open", get(|| async { "ok" }))
+        .merge(layered)
         .merge(ours)
         .merge(clerk_rs_routes)
         .merge(jwt_authorizer_routes);

@@ -126,22 +126,23 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // The clone that was driven to readiness is the one we call (tower's usual swap).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let clerk = self.clerk.clone();
         // Known without waiting (a token verified before, or signed out without needing a key):
-        // no boxed future, the inner service's own future runs under the task-local.
+        // the service driven to readiness is called right away under the task-local; no clone
+        // of it and no boxed future.
         let pending = match clerk.authenticate_now(request.uri(), request.headers()) {
             Ok(state) => {
                 let (auth, debug_headers) = attach(clerk, state, &mut request);
-                let future = CURRENT_AUTH.sync_scope(auth.clone(), || inner.call(request));
+                let future = CURRENT_AUTH.sync_scope(auth.clone(), || self.inner.call(request));
                 return ResponseFuture {
                     kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
                 };
             }
             Err(pending) => pending,
         };
+        // Otherwise the future owns the ready service (tower's usual swap) while it verifies.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture {
             kind: Kind::Boxed {
                 future: Box::pin(async move {
