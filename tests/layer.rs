@@ -133,6 +133,24 @@ async fn each_request_is_authenticated_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_cookie_request_with_a_publishable_key_reads_the_clock_once() {
+    // The suffixed-cookie rules, the `iat` check and the verification all use one time.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let config = pem_config()
+        .publishable_key("pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA")
+        .clock(CountingClock(pinned_clock(), Arc::clone(&calls)));
+    let app = Router::new()
+        .route("/", get(|a: Auth| async move { format!("{:?}", a.user_id()) }))
+        .layer(ClerkLayer::new(clerk(config)));
+    let cookie = format!("__client_uat=1; __session={}", fx("mockJwt"));
+    for expected in 1..=2 {
+        let reply = send(&app, "GET", "/", &[("cookie", &cookie)]).await;
+        assert_eq!(reply.body, "Some(\"user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr\")");
+        assert_eq!(calls.load(Ordering::SeqCst), expected, "request {expected} (the second one is a cache hit)");
+    }
+}
+
+#[tokio::test]
 async fn jwks_outage_is_signed_out_with_clerks_reason_never_signed_in() {
     let server = JwksServer::clerk_fixture().await;
     server.set_raw(http::StatusCode::SERVICE_UNAVAILABLE, "");

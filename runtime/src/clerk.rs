@@ -160,12 +160,8 @@ impl Clerk {
         self.0.verifier.verify_jws(token).await
     }
 
-    /// The cached `Auth` of `token`, if it passed before and is still within its lifetime.
-    pub(crate) fn cached_auth(&self, token: &[u8]) -> Option<(Auth, bool)> {
-        self.cached_auth_at(token, self.0.config.clock.now_ms())
-    }
-
-    /// [`Self::cached_auth`] at a time the caller read.
+    /// The cached `Auth` of `token` at `now_ms`, if it passed before and is still within its
+    /// lifetime.
     pub(crate) fn cached_auth_at(&self, token: &[u8], now_ms: i64) -> Option<(Auth, bool)> {
         let inner = &self.0;
         inner.cache.get(token, now_ms as f64, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())

@@ -189,8 +189,8 @@ impl Clerk {
         let cookies = Cookies::parse(headers);
         let pk = self.config().publishable_key();
         let suffixed = self.suffixed_cookie_names();
-        let use_suffixed =
-            suffixed.is_some_and(|names| self.uses_suffixed_cookies(&cookies, &names.session, &names.client_uat));
+        let use_suffixed = suffixed
+            .is_some_and(|names| self.uses_suffixed_cookies(&cookies, &names.session, &names.client_uat, now_ms));
         let pick = |name: &str, suffixed_name: fn(&SuffixedCookieNames) -> &str| match suffixed {
             Some(names) if use_suffixed => cookies.get(suffixed_name(names)),
             _ => cookies.get(name),
@@ -277,14 +277,15 @@ impl Clerk {
     }
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
-    fn uses_suffixed_cookies(&self, cookies: &Cookies<'_>, session_name: &str, uat_name: &str) -> bool {
+    fn uses_suffixed_cookies(&self, cookies: &Cookies<'_>, session_name: &str, uat_name: &str, now_ms: i64) -> bool {
         let sfx_uat = cookies.get(uat_name);
         let uat = cookies.get(CLIENT_UAT);
         let sfx_session = cookies.get(session_name).unwrap_or_default();
         let session = cookies.get(SESSION).unwrap_or_default();
         // Unverified reads for routing only; a token verified before is read from the cache
         // (without copying the claim).
-        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self.cached_auth(token.as_bytes())
+        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self
+            .cached_auth_at(token.as_bytes(), now_ms)
         {
             Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
             None => f(jwt::decode(token).ok().as_ref().and_then(|d| d.payload.get(name))),
@@ -321,7 +322,7 @@ impl Clerk {
         if sfx_uat == Some("0") && uat != Some("0") {
             return false;
         }
-        let now_secs = (self.config().clock.now_ms() / 1000) as f64;
+        let now_secs = (now_ms / 1000) as f64;
         if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some("0")
             && uat == Some("0")
