@@ -149,10 +149,7 @@ where
                     let state = clerk.finish(pending).await;
                     let (auth, debug_headers) = attach(clerk, state, &mut request);
                     let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
-                    Ok(match debug_headers {
-                        Some(headers) => with_debug_headers(response, &headers),
-                        None => response,
-                    })
+                    Ok(with_debug_headers(response, debug_headers))
                 }),
             },
         }
@@ -174,8 +171,8 @@ fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Au
 }
 
 /// Clerk's `x-clerk-auth-*` headers on a signed-out response, unless the handler set them.
-fn with_debug_headers<ResBody>(mut response: Response<ResBody>, debug_headers: &HeaderMap) -> Response<ResBody> {
-    for (name, value) in debug_headers {
+fn with_debug_headers<ResBody>(mut response: Response<ResBody>, debug_headers: Option<HeaderMap>) -> Response<ResBody> {
+    for (name, value) in debug_headers.iter().flatten() {
         if !response.headers().contains_key(name) {
             response.headers_mut().insert(name, value.clone());
         }
@@ -211,10 +208,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         match self.project().kind.project() {
             KindProjection::Ready { future, debug_headers } => match future.poll(cx) {
-                Poll::Ready(Ok(response)) => Poll::Ready(Ok(match debug_headers.take() {
-                    Some(headers) => with_debug_headers(response, &headers),
-                    None => response,
-                })),
+                Poll::Ready(Ok(response)) => Poll::Ready(Ok(with_debug_headers(response, debug_headers.take()))),
                 other => other,
             },
             KindProjection::Boxed { future } => future.as_mut().poll(cx),
