@@ -24,20 +24,59 @@ use crate::context::RequestContext;
 /// assert_eq!(json["isAuthenticated"], false);
 /// ```
 #[derive(Clone)]
-pub struct Auth {
-    data: Arc<AuthData>,
+pub struct Auth(Arc<AuthInner>);
+
+/// One request's auth: what its token says, and the request it came with. Every clone a request
+/// makes (extensions, task-local, extractors) counts references here, in memory of this request
+/// alone; the token's [`AuthData`], shared with the cache and with every other request presenting
+/// the same token, is counted once per request. (Counting it on every clone made both worker
+/// threads write the same cache line several times per request.)
+struct AuthInner {
+    data: DataHandle,
     /// The request and instance this auth belongs to, for `protect`, redirects and `get_token`.
-    ctx: Option<Arc<RequestContext>>,
+    ctx: Option<RequestContext>,
 }
 
 impl PartialEq for Auth {
     fn eq(&self, other: &Self) -> bool {
-        self.data == other.data
+        self.0.data == other.0.data
     }
 }
 
+/// A counted handle on a token's shared [`AuthData`]. The verified-token cache keeps one handle
+/// per token and thread, so the references requests count are written by one thread only; the
+/// shared data itself is counted once per handle.
+#[derive(Clone, PartialEq)]
+#[expect(clippy::redundant_allocation, reason = "the outer count is the per-thread one")]
+pub(crate) struct DataHandle(Arc<Arc<AuthData>>);
+
+impl DataHandle {
+    pub(crate) fn new(data: Arc<AuthData>) -> Self {
+        Self(Arc::new(data))
+    }
+
+    /// The shared data this handle counts.
+    pub(crate) fn shared(&self) -> &Arc<AuthData> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for DataHandle {
+    type Target = AuthData;
+
+    fn deref(&self) -> &AuthData {
+        &self.0
+    }
+}
+
+/// What one verified token says: built once per distinct token, kept by the verified-token cache
+/// and shared by every request presenting the token.
+///
+/// Aligned to 128 bytes so that the reference counts of its `Arc`, written by every request, do
+/// not share a cache line (or an adjacent-line prefetch pair) with the fields requests read.
 #[derive(Default, PartialEq)]
-struct AuthData {
+#[repr(align(128))]
+pub(crate) struct AuthData {
     user_id: Option<String>,
     session_id: Option<String>,
     session_status: Option<String>,
@@ -48,24 +87,21 @@ struct AuthData {
     token: Option<String>,
 }
 
-impl Auth {
-    /// The signed-out state: no user, no session, no organisation.
-    #[must_use]
-    pub fn signed_out() -> Self {
-        Self { data: Arc::new(AuthData::default()), ctx: None }
-    }
-
+impl AuthData {
     /// Builds the state from the claims of a **verified** token (§2.6). A `sts: "pending"`
     /// session is signed out unless `pending_is_signed_in`, keeping `session_status`.
-    pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
+    pub(crate) fn from_verified_claims(
+        claims: Map<String, Value>,
+        token: &str,
+        pending_is_signed_in: bool,
+    ) -> Arc<Self> {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
         // An empty `sub` passes Clerk's `sub` assertion, but Clerk's `protect` reads the falsy
         // `userId` as signed out; so is it here, rather than a signed-in user with no ID.
         let no_user = claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty);
         if no_user || (session_status.as_deref() == Some("pending") && !pending_is_signed_in) {
-            let data = AuthData { session_status, ..AuthData::default() };
-            return Self { data: Arc::new(data), ctx: None };
+            return Arc::new(AuthData { session_status, ..AuthData::default() });
         }
         let data = AuthData {
             user_id: text("sub"),
@@ -77,94 +113,125 @@ impl Auth {
             token: Some(token.to_owned()),
             session_claims: Some(claims),
         };
-        Self { data: Arc::new(data), ctx: None }
+        Arc::new(data)
     }
 
-    /// Attaches the request context (set by the layer and by [`Clerk`](crate::Clerk)).
-    pub(crate) fn with_context(mut self, ctx: Arc<RequestContext>) -> Self {
-        self.ctx = Some(ctx);
+    /// All claims of the verified token.
+    pub(crate) fn session_claims(&self) -> Option<&Map<String, Value>> {
+        self.session_claims.as_ref()
+    }
+}
+
+impl Auth {
+    /// The signed-out state: no user, no session, no organisation.
+    #[must_use]
+    pub fn signed_out() -> Self {
+        Self::from_data(DataHandle::new(Arc::new(AuthData::default())))
+    }
+
+    /// The auth of a verified token, not yet tied to a request.
+    pub(crate) fn from_data(data: DataHandle) -> Self {
+        Self(Arc::new(AuthInner { data, ctx: None }))
+    }
+
+    /// [`AuthData::from_verified_claims`] as an `Auth` (fuzzing and property tests).
+    pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
+        Self::from_data(DataHandle::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in)))
+    }
+
+    /// Attaches the request context (set by the layer and by [`Clerk`](crate::Clerk)); in place
+    /// when this is the only handle, as it is when the layer attaches it.
+    pub(crate) fn with_context(mut self, ctx: RequestContext) -> Self {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.ctx = Some(ctx),
+            None => self = Self(Arc::new(AuthInner { data: self.0.data.clone(), ctx: Some(ctx) })),
+        }
         self
     }
 
     pub(crate) fn context(&self) -> Option<&RequestContext> {
-        self.ctx.as_deref()
+        self.0.ctx.as_ref()
+    }
+
+    fn data(&self) -> &AuthData {
+        &self.0.data
     }
 
     /// True when the request carries a valid, active session.
     #[must_use]
     pub fn is_signed_in(&self) -> bool {
-        self.data.user_id.is_some()
+        self.data().user_id.is_some()
     }
 
     /// The user ID (`sub`), e.g. `user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr`.
     #[must_use]
     pub fn user_id(&self) -> Option<&str> {
-        self.data.user_id.as_deref()
+        self.data().user_id.as_deref()
     }
 
     /// The session ID (`sid`).
     #[must_use]
     pub fn session_id(&self) -> Option<&str> {
-        self.data.session_id.as_deref()
+        self.data().session_id.as_deref()
     }
 
     /// The session status (`sts`): `active` or `pending`.
     #[must_use]
     pub fn session_status(&self) -> Option<&str> {
-        self.data.session_status.as_deref()
+        self.data().session_status.as_deref()
     }
 
     /// The active organisation's ID.
     #[must_use]
     pub fn org_id(&self) -> Option<&str> {
-        self.data.org.id.as_deref()
+        self.data().org.id.as_deref()
     }
 
     /// The user's role in the active organisation, e.g. `org:admin` (v2 roles get the prefix).
     #[must_use]
     pub fn org_role(&self) -> Option<&str> {
-        self.data.org.role.as_deref()
+        self.data().org.role.as_deref()
     }
 
     /// The active organisation's slug.
     #[must_use]
     pub fn org_slug(&self) -> Option<&str> {
-        self.data.org.slug.as_deref()
+        self.data().org.slug.as_deref()
     }
 
     /// The user's custom permissions in the active organisation, e.g. `org:team_settings:manage`.
     /// System permissions (`org:sys_*`) are never in session tokens.
     #[must_use]
     pub fn org_permissions(&self) -> Option<&[String]> {
-        self.data.org.permissions.as_deref()
+        self.data().org.permissions.as_deref()
     }
 
     /// The actor (`act`) when the session is an impersonation.
     #[must_use]
     pub fn actor(&self) -> Option<&Value> {
-        self.data.actor.as_ref()
+        self.data().actor.as_ref()
     }
 
     /// Minutes since the first and second factor were verified (`fva`), `-1` when never.
     #[must_use]
     pub fn factor_verification_age(&self) -> Option<&Value> {
-        self.data.factor_verification_age.as_ref()
+        self.data().factor_verification_age.as_ref()
     }
 
     /// All claims of the verified session token.
     #[must_use]
     pub fn session_claims(&self) -> Option<&Map<String, Value>> {
-        self.data.session_claims.as_ref()
+        self.data().session_claims.as_ref()
     }
 
     /// The verified session token itself (what `getToken()` returns without a template).
     #[must_use]
     pub fn token(&self) -> Option<&str> {
-        self.data.token.as_deref()
+        self.data().token.as_deref()
     }
 
     pub(crate) fn org(&self) -> &OrgClaims {
-        &self.data.org
+        &self.data().org
     }
 
     /// The `fea` claim, `""` when absent.
@@ -178,7 +245,7 @@ impl Auth {
     }
 
     fn claim_str(&self, name: &str) -> &str {
-        self.data.session_claims.as_ref().and_then(|c| c.get(name)).and_then(Value::as_str).unwrap_or_default()
+        self.data().session_claims.as_ref().and_then(|c| c.get(name)).and_then(Value::as_str).unwrap_or_default()
     }
 }
 
@@ -192,19 +259,26 @@ impl fmt::Debug for Auth {
     // The token and raw claims are left out: they must not reach logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
-            .field("user_id", &self.data.user_id)
-            .field("session_id", &self.data.session_id)
-            .field("session_status", &self.data.session_status)
-            .field("org_id", &self.data.org.id)
-            .field("org_role", &self.data.org.role)
-            .field("org_permissions", &self.data.org.permissions)
+            .field("user_id", &self.data().user_id)
+            .field("session_id", &self.data().session_id)
+            .field("session_status", &self.data().session_status)
+            .field("org_id", &self.data().org.id)
+            .field("org_role", &self.data().org.role)
+            .field("org_permissions", &self.data().org.permissions)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for AuthData {
+    // As `Auth`'s: the token and raw claims must not reach logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthData").field("user_id", &self.user_id).finish_non_exhaustive()
     }
 }
 
 impl Serialize for Auth {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = &self.data;
+        let d = self.data();
         let mut s = serializer.serialize_struct("Auth", 12)?;
         s.serialize_field("userId", &d.user_id)?;
         s.serialize_field("sessionId", &d.session_id)?;

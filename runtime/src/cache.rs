@@ -9,13 +9,22 @@
 //! - entries remember the key-set generation they were verified under; any change of the key set
 //!   (rotation, revocation) makes them misses;
 //! - the configuration (authorized parties, audience, issuer) is fixed for the cache's lifetime.
+//!
+//! Hits are served first from a small table of each thread's own (its front): a token a thread
+//! saw before is found there without taking the shared lock and without counting references on
+//! shared memory. With two worker threads, the lock word and the shared reference counts were
+//! cache lines that travelled between the cores several times per request. The front holds
+//! the same immutable entries as the shared map and applies the same checks; it only ever
+//! answers for the cache instance that filled it.
 
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::{PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::auth::Auth;
+use crate::auth::{AuthData, DataHandle};
 
 /// Time bounds of a verified token, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -32,22 +41,48 @@ impl Lifetime {
     }
 }
 
+/// One verified token; never changed once made, so threads share it read-only.
 #[derive(Debug)]
 struct Entry {
     token: Box<[u8]>,
-    auth: Auth,
+    auth: Arc<AuthData>,
     session_token: bool,
     lifetime: Lifetime,
     generation: u64,
 }
 
+impl Entry {
+    fn answers(&self, token: &[u8], now_ms: f64, skew_ms: f64, generation: u64) -> bool {
+        self.generation == generation && constant_time_eq(&self.token, token) && self.lifetime.holds(now_ms, skew_ms)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct VerifiedCache {
-    entries: RwLock<HashMap<u64, Entry, BuildHasherDefault<KeyIsHash>>>,
+    entries: RwLock<HashMap<u64, Arc<Entry>, BuildHasherDefault<KeyIsHash>>>,
     /// Per-instance random key of the map-key mix.
     seed: [u64; 2],
     capacity: usize,
+    /// Names this instance in the threads' front tables (never reused, unlike an address).
+    id: u64,
 }
+
+/// Slots in each thread's front table (direct-mapped by the map key).
+const FRONT_SLOTS: usize = 64;
+
+/// A front slot: an entry of one cache instance, and this thread's handle on its data.
+struct Slot {
+    cache: u64,
+    key: u64,
+    entry: Arc<Entry>,
+    handle: DataHandle,
+}
+
+thread_local! {
+    static FRONT: RefCell<Vec<Option<Slot>>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The map key is already a hash: used as is.
 #[derive(Debug, Default)]
@@ -71,27 +106,55 @@ impl VerifiedCache {
     pub(crate) fn new(capacity: usize) -> Self {
         let random = RandomState::new();
         let seed = [random.hash_one(0_u8), random.hash_one(1_u8)];
-        Self { entries: RwLock::new(HashMap::default()), seed, capacity }
+        let id = NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed);
+        Self { entries: RwLock::new(HashMap::default()), seed, capacity, id }
     }
 
-    /// The cached `Auth` and whether the token is a session token.
-    pub(crate) fn get(&self, token: &[u8], now_ms: f64, skew_ms: f64, generation: u64) -> Option<(Auth, bool)> {
+    /// What the cached token says and whether it is a session token.
+    pub(crate) fn get(&self, token: &[u8], now_ms: f64, skew_ms: f64, generation: u64) -> Option<(DataHandle, bool)> {
         if self.capacity == 0 {
             return None;
         }
         let key = self.key(token);
-        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.get(&key)?;
-        let usable = entry.generation == generation
-            && constant_time_eq(&entry.token, token)
-            && entry.lifetime.holds(now_ms, skew_ms);
-        usable.then(|| (entry.auth.clone(), entry.session_token))
+        // `try_with`: during thread teardown the front is gone and the shared map answers.
+        FRONT
+            .try_with(|front| {
+                let mut front = front.borrow_mut();
+                let slot = Self::slot(&mut front, key);
+                if let Some(s) = slot.as_ref().filter(|s| s.cache == self.id && s.key == key) {
+                    if s.entry.answers(token, now_ms, skew_ms, generation) {
+                        return Some((s.handle.clone(), s.entry.session_token));
+                    }
+                }
+                let Some(entry) = self.shared_get(key, token, now_ms, skew_ms, generation) else {
+                    // An entry of this token that no longer answers is not kept alive here.
+                    if slot.as_ref().is_some_and(|s| s.cache == self.id && s.key == key) {
+                        *slot = None;
+                    }
+                    return None;
+                };
+                let handle = DataHandle::new(Arc::clone(&entry.auth));
+                let session_token = entry.session_token;
+                *slot = Some(Slot { cache: self.id, key, entry, handle: handle.clone() });
+                Some((handle, session_token))
+            })
+            .unwrap_or_else(|_| {
+                let entry = self.shared_get(key, token, now_ms, skew_ms, generation)?;
+                Some((DataHandle::new(Arc::clone(&entry.auth)), entry.session_token))
+            })
     }
 
+    fn shared_get(&self, key: u64, token: &[u8], now_ms: f64, skew_ms: f64, generation: u64) -> Option<Arc<Entry>> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries.get(&key).filter(|e| e.answers(token, now_ms, skew_ms, generation)).cloned()
+    }
+
+    /// Remembers a verified token, in the shared map and in this thread's front (the thread that
+    /// verified a token is the likeliest to see it again).
     pub(crate) fn insert(
         &self,
         token: &str,
-        auth: &Auth,
+        auth: &DataHandle,
         session_token: bool,
         lifetime: Lifetime,
         generation: u64,
@@ -101,15 +164,34 @@ impl VerifiedCache {
             return;
         }
         let key = self.key(token.as_bytes());
-        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= self.capacity {
-            entries.retain(|_, e| e.lifetime.exp_ms > now_ms && e.generation == generation);
+        let entry = Arc::new(Entry {
+            token: token.as_bytes().into(),
+            auth: Arc::clone(auth.shared()),
+            session_token,
+            lifetime,
+            generation,
+        });
+        {
+            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
             if entries.len() >= self.capacity {
-                entries.clear();
+                entries.retain(|_, e| e.lifetime.exp_ms > now_ms && e.generation == generation);
+                if entries.len() >= self.capacity {
+                    entries.clear();
+                }
             }
+            entries.insert(key, Arc::clone(&entry));
         }
-        let entry = Entry { token: token.as_bytes().into(), auth: auth.clone(), session_token, lifetime, generation };
-        entries.insert(key, entry);
+        let _ = FRONT.try_with(|front| {
+            *Self::slot(&mut front.borrow_mut(), key) = Some(Slot { cache: self.id, key, entry, handle: auth.clone() });
+        });
+    }
+
+    /// This thread's front slot for `key`.
+    fn slot(front: &mut Vec<Option<Slot>>, key: u64) -> &mut Option<Slot> {
+        if front.is_empty() {
+            front.resize_with(FRONT_SLOTS, || None);
+        }
+        &mut front[(key % FRONT_SLOTS as u64) as usize]
     }
 
     /// The map key: a seeded multiply-xor mix of the token's last 32 bytes — the signature's tail,
@@ -152,7 +234,7 @@ mod tests {
     #[test]
     fn a_hit_needs_the_same_token_generation_and_an_unexpired_lifetime() {
         let cache = VerifiedCache::new(10);
-        let auth = Auth::signed_out();
+        let auth = DataHandle::new(Arc::new(AuthData::default()));
         cache.insert("a.b.c", &auth, true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some());
         assert!(cache.get(b"a.b.d", 50_000.0, 0.0, 1).is_none());
@@ -178,15 +260,49 @@ mod tests {
     fn the_cache_never_grows_past_its_capacity() {
         let cache = VerifiedCache::new(3);
         for i in 0..10 {
-            cache.insert(&format!("t{i}"), &Auth::signed_out(), true, lifetime(100.0), 1, 0.0);
+            cache.insert(
+                &format!("t{i}"),
+                &DataHandle::new(Arc::new(AuthData::default())),
+                true,
+                lifetime(100.0),
+                1,
+                0.0,
+            );
             assert!(cache.len() <= 3);
         }
     }
 
     #[test]
+    fn a_thread_front_answers_only_for_the_cache_that_filled_it() {
+        let (filled, other) = (VerifiedCache::new(10), VerifiedCache::new(10));
+        filled.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
+        assert!(filled.get(b"a.b.c", 50_000.0, 0.0, 1).is_some(), "answered by this thread's front");
+        assert!(other.get(b"a.b.c", 50_000.0, 0.0, 1).is_none());
+    }
+
+    #[test]
+    fn a_thread_front_applies_the_same_checks_as_the_shared_map() {
+        let cache = VerifiedCache::new(10);
+        cache.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
+        assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some(), "answered by this thread's front");
+        assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 2).is_none(), "key set changed");
+        assert!(cache.get(b"a.b.c", 100_000.0, 0.0, 1).is_none(), "expired");
+        assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some(), "still valid before exp");
+    }
+
+    #[test]
+    fn a_token_cached_on_one_thread_is_a_hit_on_another() {
+        let cache = Arc::new(VerifiedCache::new(10));
+        cache.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), false, lifetime(100.0), 1, 0.0);
+        let other = Arc::clone(&cache);
+        let hit = std::thread::spawn(move || other.get(b"a.b.c", 50_000.0, 0.0, 1).map(|(_, session)| session));
+        assert_eq!(hit.join().unwrap(), Some(false));
+    }
+
+    #[test]
     fn a_zero_capacity_cache_stores_nothing() {
         let cache = VerifiedCache::new(0);
-        cache.insert("t", &Auth::signed_out(), true, lifetime(100.0), 1, 0.0);
+        cache.insert("t", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"t", 0.0, 0.0, 1).is_none());
     }
 }

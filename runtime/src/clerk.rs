@@ -4,7 +4,7 @@ use http::Request;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthData, DataHandle};
 use crate::cache::{Lifetime, VerifiedCache};
 use crate::config::{ClerkConfig, ConfigError};
 use crate::context::RequestContext;
@@ -35,6 +35,11 @@ pub(crate) struct SuffixedCookieNames {
 #[derive(Clone)]
 pub struct Clerk(Arc<Inner>);
 
+/// Aligned to 128 bytes so that the `Arc`'s reference counts — written on every request by the
+/// service clones axum makes and by each request's context — do not share a cache line (or an
+/// adjacent-line prefetch pair) with the configuration every request reads: with two worker
+/// threads, that line travelled between the cores several times per request.
+#[repr(align(128))]
 struct Inner {
     suffixed_cookies: Option<SuffixedCookieNames>,
     config: ClerkConfig,
@@ -119,19 +124,19 @@ impl Clerk {
     /// # Errors
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
-        let (auth, _) = self.verified_auth(token).await?;
+        let (data, _) = self.verified_auth(token).await?;
         let ctx = RequestContext { clerk: self.clone(), request: None, infrastructure: false };
-        Ok(auth.with_context(Arc::new(ctx)))
+        Ok(Auth::from_data(data).with_context(ctx))
     }
 
-    /// The `Auth` of a verified token: from the verified-token cache when this exact token passed
+    /// What a verified token says: from the verified-token cache when this exact token passed
     /// before (and is still within its lifetime and key set), else verified in full and cached.
-    pub(crate) async fn verified_auth(&self, token: &str) -> Result<(Auth, bool), TokenError> {
+    pub(crate) async fn verified_auth(&self, token: &str) -> Result<(DataHandle, bool), TokenError> {
         self.verified_auth_at(token, self.0.config.clock.now_ms()).await
     }
 
     /// [`Self::verified_auth`] at a time the caller read.
-    pub(crate) async fn verified_auth_at(&self, token: &str, now_ms: i64) -> Result<(Auth, bool), TokenError> {
+    pub(crate) async fn verified_auth_at(&self, token: &str, now_ms: i64) -> Result<(DataHandle, bool), TokenError> {
         let inner = &self.0;
         let skew_ms = inner.verifier.clock_skew_ms as f64;
         let generation = inner.verifier.keys.generation();
@@ -145,7 +150,8 @@ impl Clerk {
         let lifetime =
             Lifetime { exp_ms: time("exp", 0.0), nbf_ms: time("nbf", f64::MIN), iat_ms: time("iat", f64::MIN) };
         let session_token = verified.session_token;
-        let auth = Auth::from_verified_claims(verified.claims, token, inner.config.pending_is_signed_in);
+        let auth =
+            DataHandle::new(AuthData::from_verified_claims(verified.claims, token, inner.config.pending_is_signed_in));
         // Cached only if the key set did not change while verifying: a key revoked meanwhile
         // must not keep this token alive.
         if inner.verifier.keys.generation() == generation {
@@ -160,9 +166,9 @@ impl Clerk {
         self.0.verifier.verify_jws(token).await
     }
 
-    /// The cached `Auth` of `token` at `now_ms`, if it passed before and is still within its
+    /// What the cached `token` says at `now_ms`, if it passed before and is still within its
     /// lifetime.
-    pub(crate) fn cached_auth_at(&self, token: &[u8], now_ms: i64) -> Option<(Auth, bool)> {
+    pub(crate) fn cached_auth_at(&self, token: &[u8], now_ms: i64) -> Option<(DataHandle, bool)> {
         let inner = &self.0;
         inner.cache.get(token, now_ms as f64, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())
     }

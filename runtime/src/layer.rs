@@ -8,7 +8,6 @@ use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::task::futures::TaskLocalFuture;
 use tower_layer::Layer;
@@ -165,7 +164,7 @@ fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Au
         clerk,
     };
     let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| state.debug_headers());
-    let auth = state.into_auth().with_context(Arc::new(ctx));
+    let auth = state.into_auth().with_context(ctx);
     request.extensions_mut().insert(auth.clone());
     (auth, debug_headers)
 }

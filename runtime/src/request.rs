@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde_json::Value;
 use std::borrow::Cow;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
 use crate::cookies::{header_token, js_parse_int, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
@@ -263,14 +263,14 @@ impl Clerk {
     }
 
     /// The request state of a verification result.
-    fn verified_state(result: Result<(Auth, bool), TokenError>, carrier: TokenCarrier) -> RequestState {
+    fn verified_state(result: Result<(DataHandle, bool), TokenError>, carrier: TokenCarrier) -> RequestState {
         match result {
             Ok((_, false)) => RequestState::signed_out(Reason::TokenTypeMismatch, ""),
             Ok((auth, true)) => {
                 if carrier == TokenCarrier::Cookie && auth.session_claims().is_some_and(|c| !c.contains_key("azp")) {
                     warn_cookie_token_without_azp();
                 }
-                RequestState::signed_in(auth)
+                RequestState::signed_in(Auth::from_data(auth))
             }
             Err(err) => token_error_state(err.with_carrier(carrier)),
         }
