@@ -106,6 +106,71 @@ async fn optional_auth_is_none_when_signed_out_and_still_500_without_the_layer()
     assert_eq!(send(&without, "GET", "/", &[]).await.status, 500);
 }
 
+async fn in_extensions(request: axum::extract::Request) -> String {
+    match request.extensions().get::<Auth>() {
+        Some(auth) => format!("in extensions: {}", auth.user_id().unwrap_or("signed out")),
+        None => "not in extensions".into(),
+    }
+}
+
+#[tokio::test]
+async fn by_default_the_auth_is_not_in_the_extensions_and_every_extractor_still_finds_it() {
+    let app = Router::new()
+        .route("/extensions", get(in_extensions))
+        .route("/me", get(me))
+        .route("/optional", get(optional))
+        .route("/auth", get(via_task_local))
+        .layer(ClerkLayer::new(clerk(pem_config())));
+    let (k, v) = bearer(&fx("mockJwt"));
+    assert_eq!(send(&app, "GET", "/extensions", &[(k, &v)]).await.body, "not in extensions");
+    let me = send(&app, "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(serde_json::from_str::<Value>(&me.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(send(&app, "GET", "/optional", &[(k, &v)]).await.body, "signed in as user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(
+        send(&app, "GET", "/auth", &[(k, &v)]).await.body,
+        "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr"
+    );
+}
+
+#[tokio::test]
+async fn auth_in_extensions_serves_extension_auth_and_the_extensions_map() {
+    async fn extension(axum::Extension(auth): axum::Extension<Auth>) -> String {
+        auth.user_id().unwrap_or("signed out").to_owned()
+    }
+    let app = Router::new()
+        .route("/extensions", get(in_extensions))
+        .route("/extension", get(extension))
+        .layer(ClerkLayer::new(clerk(pem_config())).auth_in_extensions());
+    let (k, v) = bearer(&fx("mockJwt"));
+    assert_eq!(
+        send(&app, "GET", "/extensions", &[(k, &v)]).await.body,
+        "in extensions: user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr"
+    );
+    assert_eq!(send(&app, "GET", "/extension", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(send(&app, "GET", "/extensions", &[]).await.body, "in extensions: signed out");
+}
+
+/// A middleware inside `ClerkLayer` that runs the rest of the request on a task of its own, where
+/// the layer's task-local is not set.
+async fn on_another_task(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    tokio::spawn(next.run(request)).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_request_moved_to_another_task_keeps_its_auth_only_through_auth_in_extensions() {
+    let app = |layer: ClerkLayer| {
+        Router::new().route("/me", get(me)).layer(axum::middleware::from_fn(on_another_task)).layer(layer)
+    };
+    let (k, v) = bearer(&fx("mockJwt"));
+    let by_default = send(&app(ClerkLayer::new(clerk(pem_config()))), "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(by_default.status, 500, "fails closed, naming the layer: {}", by_default.body);
+    assert!(by_default.body.contains("ClerkLayer"), "{}", by_default.body);
+    let opted_in =
+        send(&app(ClerkLayer::new(clerk(pem_config())).auth_in_extensions()), "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(opted_in.status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&opted_in.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+}
+
 /// A clock that counts how often the verifier asked for the time: once per verification.
 #[derive(Debug, Clone)]
 struct CountingClock(FixedClock, Arc<AtomicUsize>);

@@ -6,7 +6,9 @@ mod common;
 use axum::extract::Request;
 use axum::routing::{get, post};
 use axum::Router;
-use axum_clerk::{Auth, Check, ClerkConfigBuilder, ClerkLayer, Denial, JwksOptions, Protect, ProtectLayer, SignedIn};
+use axum_clerk::{
+    auth, Auth, Check, ClerkConfigBuilder, ClerkLayer, Denial, JwksOptions, Protect, ProtectLayer, SignedIn,
+};
 use common::*;
 use http::StatusCode;
 use serde_json::json;
@@ -286,8 +288,8 @@ fn dashboard_app() -> Router {
         .route("/settings", get(|| async { "settings" }))
         .route(
             "/teams",
-            post(|req: Request| async move {
-                format!("created by {:?}", req.extensions().get::<Auth>().and_then(|a| a.user_id().map(str::to_owned)))
+            post(|_: Request| async move {
+                format!("created by {:?}", auth().ok().and_then(|a| a.user_id().map(str::to_owned)))
             }),
         )
         .route_layer(ProtectLayer::new(Protect::signed_in()));

@@ -13,16 +13,19 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::auth::Auth;
+use crate::layer::request_auth;
 use crate::protect::{Protect, SignedIn};
 use crate::rejection::{MissingClerkLayer, ProtectRejection};
 
 /// `Auth` as an extractor: the request's auth state, signed in or not. Fails with 500
-/// ([`MissingClerkLayer`]) when [`ClerkLayer`](crate::ClerkLayer) is not installed.
+/// ([`MissingClerkLayer`]) when [`ClerkLayer`](crate::ClerkLayer) is not installed (or the request
+/// was moved to another task without
+/// [`auth_in_extensions`](crate::ClerkLayer::auth_in_extensions)).
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = MissingClerkLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Auth>().cloned().ok_or(MissingClerkLayer)
+        request_auth(&parts.extensions)
     }
 }
 
@@ -31,7 +34,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Auth {
     type Rejection = MissingClerkLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let auth = parts.extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+        let auth = request_auth(&parts.extensions)?;
         Ok(auth.is_signed_in().then(|| auth.clone()))
     }
 }
@@ -42,7 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = ProtectRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let auth = parts.extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+        let auth = request_auth(&parts.extensions)?;
         auth.protect(&Protect::signed_in())
     }
 }
@@ -105,9 +108,9 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let decision = match request.extensions().get::<Auth>() {
-            None => Err(ProtectRejection::from(MissingClerkLayer)),
-            Some(auth) => auth.protect(&self.rule).map(drop),
+        let decision = match request_auth(request.extensions()) {
+            Err(missing) => Err(ProtectRejection::from(missing)),
+            Ok(auth) => auth.protect(&self.rule).map(drop),
         };
         match decision {
             Ok(()) => {

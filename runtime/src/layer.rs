@@ -1,9 +1,9 @@
 //! `ClerkLayer`: Clerk's `clerkMiddleware()` for axum/tower. Authenticates each request once,
-//! stores the [`Auth`] in the request extensions and in a task-local for [`auth()`], and adds
-//! Clerk's `x-clerk-auth-*` headers to signed-out responses.
+//! keeps the [`Auth`] in a task-local for [`auth()`] and the extractors (and, opted in, in the
+//! request extensions), and adds Clerk's `x-clerk-auth-*` headers to signed-out responses.
 
 use futures_util::future::BoxFuture;
-use http::{HeaderMap, Request, Response};
+use http::{Extensions, HeaderMap, Request, Response};
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -45,6 +45,13 @@ pub fn auth() -> Result<Auth, MissingClerkLayer> {
     CURRENT_AUTH.try_with(Clone::clone).map_err(|_| MissingClerkLayer)
 }
 
+/// The `Auth` of the request being extracted: the task-local of the [`ClerkLayer`] serving it,
+/// else — for a request carried out of that task — the one the layer put in its extensions
+/// ([`ClerkLayer::auth_in_extensions`]).
+pub(crate) fn request_auth(extensions: &Extensions) -> Result<Auth, MissingClerkLayer> {
+    CURRENT_AUTH.try_with(Clone::clone).ok().or_else(|| extensions.get::<Auth>().cloned()).ok_or(MissingClerkLayer)
+}
+
 /// Authenticates every request with a [`Clerk`] instance. Add it with `Router::layer`, after the
 /// routes it covers.
 ///
@@ -59,16 +66,46 @@ pub fn auth() -> Result<Auth, MissingClerkLayer> {
 /// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
 /// let app: Router = Router::new().route("/me", get(me)).layer(ClerkLayer::new(clerk));
 /// ```
+///
+/// The extractors ([`Auth`], `Option<Auth>`, [`SignedIn`](crate::SignedIn), `#[protect]`),
+/// [`ProtectLayer`](crate::ProtectLayer) and [`auth()`] read the request's `Auth` from a
+/// task-local the layer sets around the inner service. To also find it in the request extensions
+/// (`Extension<Auth>`, or a request handed to another task), opt in with
+/// [`auth_in_extensions`](Self::auth_in_extensions).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ClerkLayer {
     clerk: Clerk,
+    extensions: bool,
 }
 
 impl ClerkLayer {
     /// A layer authenticating with `clerk`.
     pub fn new(clerk: Clerk) -> Self {
-        Self { clerk }
+        Self { clerk, extensions: false }
+    }
+
+    /// Also puts each request's [`Auth`] in its extensions, for `Extension<Auth>`,
+    /// `request.extensions().get::<Auth>()`, and extractors run on a request that was moved to
+    /// another task (where the task-local is not set).
+    ///
+    /// Off by default: the insert, and the growth of the extensions map it usually causes, was
+    /// the largest part of the layer's cost per request (see `BENCHMARKS.md`).
+    ///
+    /// ```
+    /// use axum::{routing::get, Extension, Router};
+    /// use axum_clerk::{Auth, Clerk, ClerkConfig, ClerkLayer};
+    ///
+    /// async fn me(Extension(auth): Extension<Auth>) -> String {
+    ///     auth.user_id().unwrap_or("signed out").to_owned()
+    /// }
+    ///
+    /// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+    /// let app: Router = Router::new().route("/me", get(me)).layer(ClerkLayer::new(clerk).auth_in_extensions());
+    /// ```
+    pub fn auth_in_extensions(mut self) -> Self {
+        self.extensions = true;
+        self
     }
 }
 
@@ -76,7 +113,7 @@ impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ClerkService { inner, clerk: self.clerk.clone() }
+        ClerkService { inner, clerk: self.clerk.clone(), extensions: self.extensions }
     }
 }
 
@@ -85,12 +122,14 @@ impl<S> Layer<S> for ClerkLayer {
 pub struct ClerkService<S> {
     inner: S,
     clerk: Clerk,
+    extensions: bool,
 }
 
 impl<S> ClerkService<S> {
-    /// Wraps `inner`.
+    /// Wraps `inner` (the `Auth` is not put in the request extensions; see
+    /// [`ClerkLayer::auth_in_extensions`]).
     pub fn new(inner: S, clerk: Clerk) -> Self {
-        Self { inner, clerk }
+        Self { inner, clerk, extensions: false }
     }
 
     /// The inner service.
@@ -131,7 +170,7 @@ where
         // of it and no boxed future.
         let pending = match clerk.authenticate_now(request.uri(), request.headers()) {
             Ok(state) => {
-                let (auth, debug_headers) = attach(clerk, state, &mut request);
+                let (auth, debug_headers) = attach(clerk, state, &mut request, self.extensions);
                 let future = CURRENT_AUTH.sync_scope(auth.clone(), || self.inner.call(request));
                 return ResponseFuture {
                     kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
@@ -142,11 +181,12 @@ where
         // Otherwise the future owns the ready service (tower's usual swap) while it verifies.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let extensions = self.extensions;
         ResponseFuture {
             kind: Kind::Boxed {
                 future: Box::pin(async move {
                     let state = clerk.finish(pending).await;
-                    let (auth, debug_headers) = attach(clerk, state, &mut request);
+                    let (auth, debug_headers) = attach(clerk, state, &mut request, extensions);
                     let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
                     Ok(with_debug_headers(response, debug_headers))
                 }),
@@ -155,9 +195,14 @@ where
     }
 }
 
-/// Puts the request's `Auth` (with the context later decisions need) into its extensions and
-/// returns it with the debug headers of the response (none when signed in).
-fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Auth, Option<HeaderMap>) {
+/// The request's `Auth` (with the context later decisions need), put in its extensions when
+/// asked, and the debug headers of the response (none when signed in).
+fn attach<B>(
+    clerk: Clerk,
+    state: RequestState,
+    request: &mut Request<B>,
+    extensions: bool,
+) -> (Auth, Option<HeaderMap>) {
     let ctx = RequestContext {
         request: Some(RequestInfo::from_request(request.uri(), request.headers())),
         infrastructure: state.is_infrastructure_failure(),
@@ -165,7 +210,9 @@ fn attach<B>(clerk: Clerk, state: RequestState, request: &mut Request<B>) -> (Au
     };
     let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| state.debug_headers());
     let auth = state.into_auth().with_context(ctx);
-    request.extensions_mut().insert(auth.clone());
+    if extensions {
+        request.extensions_mut().insert(auth.clone());
+    }
     (auth, debug_headers)
 }
 

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 pub use crate::{Auth, Check, Protect, Reverification, SignedIn};
 pub use std::sync::LazyLock;
 
-use crate::rejection::{MissingClerkLayer, ProtectRejection};
+use crate::rejection::ProtectRejection;
 
 /// A `#[protect]` rule, attached to a hidden unit type next to the handler.
 pub trait ProtectRule: 'static {
@@ -39,7 +39,7 @@ impl<S: Send + Sync, R: ProtectRule> FromRequestParts<S> for Guard<R> {
     type Rejection = ProtectRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let auth = parts.extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+        let auth = crate::layer::request_auth(&parts.extensions)?;
         let signed_in = auth.protect(R::rule())?;
         Ok(Self { signed_in, rule: PhantomData })
     }
