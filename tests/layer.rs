@@ -171,6 +171,18 @@ async fn a_request_moved_to_another_task_keeps_its_auth_only_through_auth_in_ext
     assert_eq!(serde_json::from_str::<Value>(&opted_in.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
 }
 
+#[tokio::test]
+async fn a_nested_tower_service_reads_auth_in_its_future() {
+    let service = tower::service_fn(|_: axum::extract::Request| async move {
+        let user = auth().map(|a| a.user_id().unwrap_or("signed out").to_owned());
+        Ok::<_, std::convert::Infallible>(user.unwrap_or_else(|missing| missing.to_string()))
+    });
+    let app = Router::new().route_service("/svc", service).layer(ClerkLayer::new(clerk(pem_config())));
+    let (k, v) = bearer(&fx("mockJwt"));
+    assert_eq!(send(&app, "GET", "/svc", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(send(&app, "GET", "/svc", &[]).await.body, "signed out");
+}
+
 /// A clock that counts how often the verifier asked for the time: once per verification.
 #[derive(Debug, Clone)]
 struct CountingClock(FixedClock, Arc<AtomicUsize>);

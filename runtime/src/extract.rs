@@ -8,6 +8,7 @@ use futures_util::future::{BoxFuture, FutureExt as _};
 use http::request::Parts;
 use http::Request;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -68,13 +69,13 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ProtectLayer {
-    rule: Protect,
+    rule: Arc<Protect>,
 }
 
 impl ProtectLayer {
     /// A layer enforcing `rule`.
     pub fn new(rule: Protect) -> Self {
-        Self { rule }
+        Self { rule: Arc::new(rule) }
     }
 }
 
@@ -90,7 +91,7 @@ impl<S> Layer<S> for ProtectLayer {
 #[derive(Debug, Clone)]
 pub struct ProtectService<S> {
     inner: S,
-    rule: Protect,
+    rule: Arc<Protect>,
 }
 
 impl<S> Service<Request<Body>> for ProtectService<S>
@@ -108,20 +109,20 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let decision = match request_auth(request.extensions()) {
-            Err(missing) => Err(ProtectRejection::from(missing)),
-            Ok(auth) => auth.protect(&self.rule).map(drop),
-        };
-        match decision {
-            Ok(()) => {
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                async move { inner.call(request).await }.boxed()
-            }
-            Err(rejection) => {
-                let response = rejection.into_response();
-                async move { Ok(response) }.boxed()
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let rule = Arc::clone(&self.rule);
+        // Decided in the future, where `ClerkLayer`'s task-local is set.
+        async move {
+            let decision = match request_auth(request.extensions()) {
+                Err(missing) => Err(ProtectRejection::from(missing)),
+                Ok(auth) => auth.protect(&rule).map(drop),
+            };
+            match decision {
+                Ok(()) => inner.call(request).await,
+                Err(rejection) => Ok(rejection.into_response()),
             }
         }
+        .boxed()
     }
 }

@@ -26,7 +26,10 @@ tokio::task_local! {
 /// The auth state of the request this task is serving: Clerk's `auth()`.
 ///
 /// Works anywhere in the request's task below [`ClerkLayer`] — in a handler, in a helper it
-/// calls, in a nested service. (Task-locals do not cross `tokio::spawn`: pass the `Auth` along.)
+/// calls, in the future of a nested service or middleware. (Task-locals do not cross
+/// `tokio::spawn`: pass the `Auth` along, or see [`ClerkLayer::auth_in_extensions`]. Nor are they
+/// set during the synchronous body of a hand-written `Service::call` below the layer: read it in
+/// the future that call returns.)
 ///
 /// ```
 /// use axum::{routing::get, Router};
@@ -166,12 +169,12 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let clerk = self.clerk.clone();
         // Known without waiting (a token verified before, or signed out without needing a key):
-        // the service driven to readiness is called right away under the task-local; no clone
-        // of it and no boxed future.
+        // the service driven to readiness is called right away and its future runs under the
+        // task-local; no clone of it and no boxed future.
         let pending = match clerk.authenticate_now(request.uri(), request.headers()) {
             Ok(state) => {
                 let (auth, debug_headers) = attach(clerk, state, &mut request, self.extensions);
-                let future = CURRENT_AUTH.sync_scope(auth.clone(), || self.inner.call(request));
+                let future = self.inner.call(request);
                 return ResponseFuture {
                     kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
                 };
