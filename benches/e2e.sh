@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark over HTTP on loopback: one bench_server, the same token everywhere.
 #   /open                  no authentication
+#   /layered               no authentication, behind a layer that does nothing (what any layer costs)
 #   /protected             ClerkLayer + #[protect(permission = "org:team_settings:manage")]
 #   /hand                  ClerkLayer + the same rule written with the runtime API
 #   /peer/clerk-rs         clerk-rs 0.5's axum ClerkLayer (bearer token required)
@@ -36,7 +37,7 @@ trap 'kill $server 2>/dev/null; [ -z "$node_pid" ] || { pkill -P "$node_pid"; ki
 for _ in $(seq 1 100); do grep -q listening= "$out" && break; sleep 0.1; done
 token=$(sed -n 's/^token=//p' "$out")
 addr=$(sed -n 's/^listening=//p' "$out")
-routes="/open /protected /hand"
+routes="/open /layered /protected /hand"
 [ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
 run() { # run <url> <label>
   "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$1" |
@@ -78,6 +79,8 @@ echo "$results" | awk '
   {rps[$1]=$2}
   END {
     printf "protected / open = %.3f\n", rps["/protected"]/rps["/open"];
+    printf "layered / open = %.3f   (what a do-nothing layer costs in axum)\n", rps["/layered"]/rps["/open"];
+    printf "protected / layered = %.3f\n", rps["/protected"]/rps["/layered"];
     printf "protected / hand = %.3f\n", rps["/protected"]/rps["/hand"];
     for (peer in rps) if (peer ~ /peer|node/) printf "protected / %s = %.3f\n", peer, rps["/protected"]/rps[peer];
   }'

@@ -128,6 +128,27 @@ fn extraction(c: &mut Criterion) {
     group.bench_function("axum-clerk: authenticate (bearer, cached token)", |b| {
         b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_header))))
     });
+    // Two threads authenticating the same token at once, as two server workers do: wall time
+    // per authentication. Shared writes (a lock word, a reference count) show here, not above.
+    group.bench_function("axum-clerk: authenticate (bearer, cached token, 2 threads at once)", |b| {
+        b.iter_custom(|iters| {
+            let barrier = std::sync::Barrier::new(2);
+            std::thread::scope(|scope| {
+                let run = || {
+                    let rt = runtime();
+                    barrier.wait();
+                    let start = std::time::Instant::now();
+                    for _ in 0..iters.div_ceil(2) {
+                        black_box(rt.block_on(setup.clerk.authenticate(&by_header)));
+                    }
+                    start.elapsed()
+                };
+                let other = scope.spawn(run);
+                let mine = run();
+                mine.max(other.join().unwrap())
+            })
+        })
+    });
     group.finish();
 }
 
