@@ -71,8 +71,9 @@ fn v2_claims() -> Value {
 }
 
 fn v1_claims() -> Value {
-    let permissions: Vec<String> =
-        (0..10).flat_map(|f| ["read", "create", "update", "delete", "manage"].map(|a| format!("org:feature{f}:{a}"))).collect();
+    let permissions: Vec<String> = (0..10)
+        .flat_map(|f| ["read", "create", "update", "delete", "manage"].map(|a| format!("org:feature{f}:{a}")))
+        .collect();
     json!({"sub": "user_1", "sid": "sess_1", "exp": 4_000_000_000_u64, "iat": 1, "nbf": 1,
            "org_id": "org_1", "org_role": "org:admin", "org_slug": "acme", "org_permissions": permissions})
 }

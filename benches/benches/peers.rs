@@ -23,7 +23,8 @@ fn peers(c: &mut Criterion) {
     let jwk = issuer.jwks()["keys"][0].clone();
 
     let ours = |cache| {
-        let config = ClerkConfig::builder().jwt_key(issuer.public_key_pem()).verified_token_cache(cache).build().unwrap();
+        let config =
+            ClerkConfig::builder().jwt_key(issuer.public_key_pem()).verified_token_cache(cache).build().unwrap();
         Clerk::new(config).unwrap()
     };
     let cold = ours(0);
@@ -67,7 +68,9 @@ fn peers(c: &mut Criterion) {
     let mut group = c.benchmark_group("peers: the same token again");
     let token = &tokens[0];
     rt.block_on(warm.verify_token(token)).unwrap();
-    group.bench_function("axum-clerk (cache on)", |b| b.iter(|| black_box(rt.block_on(warm.verify_token(token)).unwrap())));
+    group.bench_function("axum-clerk (cache on)", |b| {
+        b.iter(|| black_box(rt.block_on(warm.verify_token(token)).unwrap()))
+    });
     group.bench_function("clerk-rs validate_jwt_with_key", |b| {
         b.iter(|| black_box(clerk_rs::validators::authorizer::validate_jwt_with_key(token, &clerk_rs_key).unwrap()))
     });

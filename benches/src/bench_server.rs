@@ -75,8 +75,7 @@ async fn main() {
     let ours =
         Router::new().route("/protected", get(protected)).route("/hand", get(hand)).layer(ClerkLayer::new(clerk));
 
-    let clerk_rs_config =
-        clerk_rs::ClerkConfiguration::new(issuer.secret_key()).with_base_path(format!("{api}/v1"));
+    let clerk_rs_config = clerk_rs::ClerkConfiguration::new(issuer.secret_key()).with_base_path(format!("{api}/v1"));
     let clerk_rs_layer = clerk_rs::validators::axum::ClerkLayer::new(
         clerk_rs::validators::jwks::MemoryCacheJwksProvider::new(clerk_rs::clerk::Clerk::new(clerk_rs_config)),
         None,

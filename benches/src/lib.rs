@@ -15,7 +15,8 @@ pub struct Setup {
 impl Setup {
     pub fn new(cache: usize) -> Self {
         let issuer = TestIssuer::new();
-        let config = ClerkConfig::builder().jwt_key(issuer.public_key_pem()).verified_token_cache(cache).build().unwrap();
+        let config =
+            ClerkConfig::builder().jwt_key(issuer.public_key_pem()).verified_token_cache(cache).build().unwrap();
         let clerk = Clerk::new(config).unwrap();
         let token = admin_token(&issuer, "sess_bench");
         Self { issuer, clerk, token }
