@@ -4,6 +4,8 @@
 #   /layered               no authentication, behind a layer that does nothing (what any layer costs)
 #   /protected             ClerkLayer + #[protect(permission = "org:team_settings:manage")]
 #   /hand                  ClerkLayer + the same rule written with the runtime API
+#   /outer-protected       the same /protected handler, with ClerkLayer around the whole Router
+#                          (a second listener of bench_server) instead of Router::layer
 #   /peer/clerk-rs         clerk-rs 0.5's axum ClerkLayer (bearer token required)
 #   /peer/jwt-authorizer   jwt-authorizer 0.15's check_auth in an axum middleware
 #   node @clerk/backend    Clerk's authenticateRequest behind node:http, 2 workers (needs node;
@@ -34,9 +36,10 @@ out=$(mktemp)
 server=$!
 node_pid=
 trap 'kill $server 2>/dev/null; [ -z "$node_pid" ] || { pkill -P "$node_pid"; kill "$node_pid"; } 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q listening= "$out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; done
 token=$(sed -n 's/^token=//p' "$out")
 addr=$(sed -n 's/^listening=//p' "$out")
+outer=$(sed -n 's/^outer_listening=//p' "$out")
 routes="/open /layered /protected /hand"
 [ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
 run() { # run <url> <label>
@@ -52,7 +55,11 @@ run() { # run <url> <label>
 for route in $routes; do wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$addr$route" >/dev/null; done
 # ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
 # every route alike; each route's median round is reported.
-all=$(for round in $(seq 1 "$ROUNDS"); do for route in $routes; do run "http://$addr$route" "$route"; done; done)
+wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$outer/protected" >/dev/null
+all=$(for round in $(seq 1 "$ROUNDS"); do
+  for route in $routes; do run "http://$addr$route" "$route"; done
+  run "http://$outer/protected" "/outer-protected"
+done)
 # Clerk's Node SDK last, in its own server, so that its processes are not running beside ours.
 if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
   [ -d node/node_modules/@clerk/backend ] ||
@@ -81,6 +88,7 @@ echo "$results" | awk '
     printf "protected / open = %.3f\n", rps["/protected"]/rps["/open"];
     printf "layered / open = %.3f   (what a do-nothing layer costs in axum)\n", rps["/layered"]/rps["/open"];
     printf "protected / layered = %.3f\n", rps["/protected"]/rps["/layered"];
+    printf "outer-protected / open = %.3f   (ClerkLayer around the whole Router)\n", rps["/outer-protected"]/rps["/open"];
     printf "protected / hand = %.3f\n", rps["/protected"]/rps["/hand"];
     for (peer in rps) if (peer ~ /peer|node/) printf "protected / %s = %.3f\n", peer, rps["/protected"]/rps[peer];
   }'

@@ -14,11 +14,12 @@ valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" ./target/
   >"$dir/server.out" 2>"$dir/valgrind.err" &
 vg=$!
 trap 'kill $vg 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do grep -q listening= "$dir/server.out" 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 300); do grep -q outer_listening= "$dir/server.out" 2>/dev/null && break; sleep 0.2; done
 token=$(sed -n 's/^token=//p' "$dir/server.out")
 addr=$(sed -n 's/^listening=//p' "$dir/server.out")
-drive() { # drive <path> <count>
-  python3 - "$addr" "$1" "$2" "$token" <<'PY'
+outer=$(sed -n 's/^outer_listening=//p' "$dir/server.out")
+drive() { # drive <path> <count> [address]
+  python3 - "${3:-$addr}" "$1" "$2" "$token" <<'PY'
 import http.client, sys
 host, port = sys.argv[1].split(':')
 conn = http.client.HTTPConnection(host, int(port))
@@ -29,15 +30,15 @@ for _ in range(int(sys.argv[3])):
     assert response.status == 200, response.status
 PY
 }
-drive /protected 200 && drive /open 200 # warm-up
-for route in open layered protected hand; do
+drive /protected 200 && drive /open 200 && drive /protected 200 "$outer" # warm-up
+for route in open layered protected hand outer-protected; do
   callgrind_control -z "$vg" >/dev/null
-  drive "/$route" "$N"
+  if [ "$route" = outer-protected ]; then drive /protected "$N" "$outer"; else drive "/$route" "$N"; fi
   callgrind_control -d "$route" "$vg" >/dev/null
 done
 echo "route       instructions/request"
 i=0
-for route in open layered protected hand; do
+for route in open layered protected hand outer-protected; do
   i=$((i + 1))
   total=$(callgrind_annotate "$dir"/callgrind.out.*."$i" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
   printf "%-10s %10d\n" "/$route" $((total / N))

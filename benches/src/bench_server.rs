@@ -10,9 +10,14 @@
 //! - `GET /peer/jwt-authorizer`: jwt-authorizer 0.15's `Authorizer::check_auth` on the bearer
 //!   token with the issuer's PEM key, in an axum middleware (its own layer is built for axum 0.7).
 //!
-//! It prints `token=<a valid admin token>`, `pem=<the public key, one line>` and
-//! `listening=<addr>` on stdout, then serves until killed. Our routes verify through the
-//! issuer's JWKS over HTTP, as in production.
+//!
+//! A second listener serves the other way of installing the layer: `ClerkLayer` around the whole
+//! `Router` (`ClerkLayer::layer(router)`, served with `axum::ServiceExt::into_make_service`), so
+//! that axum does not wrap each route once more; `GET /protected` there is the same handler.
+//!
+//! It prints `token=<a valid admin token>`, `pem=<the public key, one line>`,
+//! `listening=<addr>` and `outer_listening=<addr>` on stdout, then serves until killed. Our
+//! routes verify through the issuer's JWKS over HTTP, as in production.
 
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
@@ -72,6 +77,10 @@ async fn main() {
     tokio::spawn(async move { axum::serve(jwks, issuer_router).await });
     let clerk = Clerk::new(issuer.config(&api).build().unwrap()).unwrap();
     clerk.prefetch_keys().await.unwrap();
+    let whole_app = tower_layer::Layer::layer(
+        &ClerkLayer::new(clerk.clone()),
+        Router::new().route("/protected", get(protected)).route("/hand", get(hand)),
+    );
     let ours =
         Router::new().route("/protected", get(protected)).route("/hand", get(hand)).layer(ClerkLayer::new(clerk));
 
@@ -101,5 +110,9 @@ async fn main() {
     println!("token={}", admin_token(&issuer, "sess_e2e"));
     println!("pem={}", issuer.public_key_pem().replace('\n', "\\n"));
     println!("listening={}", listener.local_addr().unwrap());
+    let outer = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("outer_listening={}", outer.local_addr().unwrap());
+    let make_service = axum::ServiceExt::<Request>::into_make_service(whole_app);
+    tokio::spawn(async move { axum::serve(outer, make_service).await });
     axum::serve(listener, app).await.unwrap();
 }
