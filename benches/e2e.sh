@@ -11,7 +11,10 @@
 #   node @clerk/backend    Clerk's authenticateRequest behind node:http, 2 workers (needs node;
 #                          installs @clerk/backend from npm into benches/node; PEERS=0 skips peers)
 # Requires wrk (Debian package `wrk`). Bounded: ROUNDS (default 3) rounds of DURATION seconds
-# (default 5) per route.
+# (default 5) per route. Odd rounds take the routes in order, even rounds in reverse, so that
+# drift during a round falls on both sides of a ratio; besides each route's median round, the
+# ratios protected/open and outer-protected/open are given per round, with their median and a
+# distribution-free 95 % confidence interval for it (order statistics of the binomial).
 # ISOLATE=1 pins the servers to CPU 0 with one worker thread (tokio, and one Node worker) and wrk
 # to CPU 1 (taskset), so a route's throughput is the server's CPU cost alone, without the load
 # generator competing for the same cores.
@@ -56,9 +59,15 @@ for route in $routes; do wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "htt
 # ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
 # every route alike; each route's median round is reported.
 wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$outer/protected" >/dev/null
+reversed=$(echo "$routes" | tr ' ' '\n' | tac | tr '\n' ' ')
 all=$(for round in $(seq 1 "$ROUNDS"); do
-  for route in $routes; do run "http://$addr$route" "$route"; done
-  run "http://$outer/protected" "/outer-protected"
+  if [ $((round % 2)) = 1 ]; then
+    for route in $routes; do run "http://$addr$route" "$route"; done
+    run "http://$outer/protected" "/outer-protected"
+  else
+    run "http://$outer/protected" "/outer-protected"
+    for route in $reversed; do run "http://$addr$route" "$route"; done
+  fi
 done)
 # Clerk's Node SDK last, in its own server, so that its processes are not running beside ours.
 if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
@@ -91,4 +100,24 @@ echo "$results" | awk '
     printf "outer-protected / open = %.3f   (ClerkLayer around the whole Router)\n", rps["/outer-protected"]/rps["/open"];
     printf "protected / hand = %.3f\n", rps["/protected"]/rps["/hand"];
     for (peer in rps) if (peer ~ /peer|node/) printf "protected / %s = %.3f\n", peer, rps["/protected"]/rps[peer];
+  }'
+# Per-round ratios (the two routes of a ratio ran next to each other in the same round): median
+# and a 95 % confidence interval for the median from the order statistics — the k-th smallest
+# and k-th largest ratio, k the largest with P(Binomial(n, 1/2) < k) <= 2.5 %.
+echo "$all" | grep -v '^node' | awk -v rounds="$ROUNDS" -v nroutes="$(($(echo $routes | wc -w) + 1))" '
+  {round = int((NR - 1) / nroutes); rps[round, $1] = $2}
+  function ratio_stats(name, a, b,    r, i, j, n, t, k, cdf, term) {
+    n = 0
+    for (i = 0; i < rounds; i++) if (rps[i, b] > 0) r[++n] = rps[i, a] / rps[i, b]
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
+    k = 0; cdf = 0; term = 0.5 ^ n
+    for (i = 0; i < n; i++) { cdf += term; if (cdf > 0.025) break; k = i + 1; term = term * (n - i) / (i + 1) }
+    printf "%s per round: median %.3f", name, (n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2)
+    if (k >= 1) printf ", 95%% CI of the median [%.3f, %.3f]", r[k], r[n - k + 1]
+    else printf " (too few rounds for a 95%% interval)"
+    printf ", range %.3f-%.3f over %d rounds\n", r[1], r[n], n
+  }
+  END {
+    ratio_stats("protected / open", "/protected", "/open")
+    ratio_stats("outer-protected / open", "/outer-protected", "/open")
   }'
