@@ -6,18 +6,24 @@
 //! - claims → `Auth` for v1 and v2 tokens (v2: 10 features × 5 permissions) vs parsing the JSON;
 //! - `has` vs a plain `contains` on the permission list;
 //! - header/cookie extraction and authentication of a request carrying a cached token vs
-//!   reading the header.
+//!   reading the header;
+//! - a request through `ClerkService` as axum drives it (clone the service, call, run the
+//!   response future, whose inner service reads `auth()`), on one thread and on two at once.
 //!
 //! ```not_rust
 //! cargo bench --manifest-path benches/Cargo.toml --bench micro
 //! ```
 
-use axum_clerk::Check;
+use axum_clerk::{Check, ClerkLayer};
 use axum_clerk_benches::{admin_token, Setup};
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
+use std::convert::Infallible;
 use std::hint::black_box;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -153,5 +159,73 @@ fn extraction(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verification, claims_to_auth, has, extraction);
+/// The inner service of the layer bench: answers with the user ID of the request's `auth()`.
+#[derive(Clone)]
+struct WhoAmI;
+
+impl Service<http::Request<()>> for WhoAmI {
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        Box::pin(async {
+            let auth = axum_clerk::auth().expect("under ClerkLayer");
+            Ok(http::Response::new(auth.user_id().unwrap_or_default().to_owned()))
+        })
+    }
+}
+
+fn layer(c: &mut Criterion) {
+    let rt = runtime();
+    let setup = Setup::new(10_000);
+    rt.block_on(setup.clerk.verify_token(&setup.token)).unwrap();
+    let service = ClerkLayer::new(setup.clerk.clone()).layer(WhoAmI);
+    let bearer = format!("Bearer {}", setup.token);
+    let request = || {
+        http::Request::get("/api/teams")
+            .header("authorization", &bearer)
+            .header("host", "app.example.com")
+            .body(())
+            .unwrap()
+    };
+    // What axum does per request: clone the route's service, call it, await its future, drop both
+    // (building the request is timed too, alike in both figures).
+    let serve = |rt: &tokio::runtime::Runtime, request: http::Request<()>| {
+        let mut service = service.clone();
+        rt.block_on(service.call(request)).unwrap()
+    };
+    let mut group = c.benchmark_group("layer");
+    group.bench_function("axum-clerk: ClerkService request (bearer, cached token)", |b| {
+        b.iter(|| black_box(serve(&rt, request())))
+    });
+    // Two threads serving at once, as two server workers do: wall time per request. Reference
+    // counts every request writes on memory both threads share show here, not above.
+    group.bench_function("axum-clerk: ClerkService request (bearer, cached token, 2 threads at once)", |b| {
+        b.iter_custom(|iters| {
+            let barrier = std::sync::Barrier::new(2);
+            std::thread::scope(|scope| {
+                let run = || {
+                    let rt = runtime();
+                    barrier.wait();
+                    let start = std::time::Instant::now();
+                    for _ in 0..iters.div_ceil(2) {
+                        black_box(serve(&rt, request()));
+                    }
+                    start.elapsed()
+                };
+                let other = scope.spawn(run);
+                let mine = run();
+                mine.max(other.join().unwrap())
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verification, claims_to_auth, has, extraction, layer);
 criterion_main!(benches);

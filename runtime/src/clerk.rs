@@ -1,7 +1,9 @@
 //! `Clerk`: one configured instance — its key store, verifier and request authentication.
 
 use http::Request;
+use std::cell::RefCell;
 use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::auth::{Auth, AuthData, DataHandle};
@@ -35,10 +37,9 @@ pub(crate) struct SuffixedCookieNames {
 #[derive(Clone)]
 pub struct Clerk(Arc<Inner>);
 
-/// Aligned to 128 bytes so that the `Arc`'s reference counts — written on every request by the
-/// service clones axum makes and by each request's context — do not share a cache line (or an
-/// adjacent-line prefetch pair) with the configuration every request reads: with two worker
-/// threads, that line travelled between the cores several times per request.
+/// Aligned to 128 bytes so that the `Arc`'s reference counts do not share a cache line (or an
+/// adjacent-line prefetch pair) with the configuration every request reads. (Requests do not
+/// write these counts: see [`LocalClerk`].)
 #[repr(align(128))]
 struct Inner {
     suffixed_cookies: Option<SuffixedCookieNames>,
@@ -125,7 +126,7 @@ impl Clerk {
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
         let (data, _) = self.verified_auth(token).await?;
-        let ctx = RequestContext { clerk: self.clone(), request: None, infrastructure: false };
+        let ctx = RequestContext { clerk: LocalClerk::of(self), request: None, infrastructure: false };
         Ok(Auth::from_data(data).with_context(ctx))
     }
 
@@ -200,5 +201,136 @@ impl Clerk {
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Clerk").field("config", &self.0.config).finish_non_exhaustive()
+    }
+}
+
+/// A handle on a [`Clerk`] counted by one thread. Every request clones the instance twice — axum
+/// clones the layered service, and the request's context keeps one — and with the one shared
+/// count of `Clerk` every request on every core wrote the same cache line (on two cores it moved
+/// between them several times per request). Each thread instead keeps a handle of its own in a
+/// small table, and clones made on that thread count there.
+///
+/// The table keeps each instance a thread used alive until another instance takes its slot
+/// ([`LOCAL_SLOTS`], chosen by address) or the thread ends — a bounded retention, for processes
+/// that drop and rebuild their `Clerk`.
+pub(crate) struct LocalClerk(Arc<Clerk>);
+
+/// Instances each thread keeps a handle on.
+const LOCAL_SLOTS: usize = 4;
+
+thread_local! {
+    static LOCAL_CLERKS: RefCell<[Option<LocalClerk>; LOCAL_SLOTS]> = const { RefCell::new([const { None }; LOCAL_SLOTS]) };
+}
+
+impl LocalClerk {
+    /// This thread's handle on `clerk`.
+    pub(crate) fn of(clerk: &Clerk) -> Self {
+        let address = Arc::as_ptr(&clerk.0) as usize;
+        // `Inner` is 128-byte aligned: the bits above the alignment pick the slot.
+        let slot = (address >> 7) % LOCAL_SLOTS;
+        // `try_with`: during thread teardown the table is gone and the handle is a fresh one.
+        let released = LOCAL_CLERKS.try_with(|table| {
+            let mut table = table.borrow_mut();
+            // The table holds the instance, so its address cannot belong to another meanwhile.
+            if let Some(local) = table[slot].as_ref().filter(|local| Arc::ptr_eq(&local.0 .0, &clerk.0)) {
+                return Ok(Self(Arc::clone(&local.0)));
+            }
+            let local = Arc::new(clerk.clone());
+            // The instance it replaces is dropped after the table is released.
+            Err((Self(Arc::clone(&local)), table[slot].replace(Self(local))))
+        });
+        match released {
+            Ok(Ok(local)) => local,
+            Ok(Err((local, replaced))) => {
+                drop(replaced);
+                local
+            }
+            Err(_) => Self(Arc::new(clerk.clone())),
+        }
+    }
+}
+
+impl Clone for LocalClerk {
+    /// A handle counted by the thread that clones (which may not be the one that made `self`).
+    fn clone(&self) -> Self {
+        Self::of(&self.0)
+    }
+}
+
+impl Deref for LocalClerk {
+    type Target = Clerk;
+
+    fn deref(&self) -> &Clerk {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LocalClerk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Weak;
+
+    fn clerk() -> Clerk {
+        Clerk::new(ClerkConfig::builder().secret_key("sk_test_local").build().unwrap()).unwrap()
+    }
+
+    fn shared_count(clerk: &Clerk) -> usize {
+        Arc::strong_count(&clerk.0)
+    }
+
+    #[test]
+    fn handles_made_on_one_thread_count_in_that_threads_handle_not_the_shared_count() {
+        let clerk = clerk();
+        let first = LocalClerk::of(&clerk);
+        let before = shared_count(&clerk);
+        let handles: Vec<LocalClerk> =
+            (0..100).map(|_| first.clone()).chain((0..100).map(|_| LocalClerk::of(&clerk))).collect();
+        assert_eq!(shared_count(&clerk), before, "no handle of this thread wrote the shared count");
+        assert!(handles.iter().all(|h| Arc::ptr_eq(&h.0, &first.0)));
+        assert_eq!(handles[0].config().secret_key.as_deref(), Some("sk_test_local"));
+    }
+
+    #[test]
+    fn a_clone_made_on_another_thread_is_counted_by_that_thread() {
+        let clerk = clerk();
+        let mine = LocalClerk::of(&clerk);
+        let mine_before = Arc::strong_count(&mine.0);
+        let (theirs_is_mine, mine_count_seen) = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let theirs = mine.clone();
+                    (Arc::ptr_eq(&theirs.0, &mine.0), Arc::strong_count(&mine.0))
+                })
+                .join()
+                .unwrap()
+        });
+        assert!(!theirs_is_mine);
+        assert_eq!(mine_count_seen, mine_before, "the other thread did not write this thread's count");
+        assert!(Arc::ptr_eq(&(*mine).0, &clerk.0), "both are handles on the same instance");
+    }
+
+    #[test]
+    fn a_thread_keeps_at_most_local_slots_dropped_instances_alive_and_none_after_it_ends() {
+        std::thread::spawn(|| {
+            let dropped: Vec<Weak<Inner>> = (0..4 * LOCAL_SLOTS)
+                .map(|_| {
+                    let clerk = clerk();
+                    drop(LocalClerk::of(&clerk));
+                    Arc::downgrade(&clerk.0)
+                })
+                .collect();
+            let alive = dropped.iter().filter(|w| w.upgrade().is_some()).count();
+            assert!((1..=LOCAL_SLOTS).contains(&alive), "{alive} instances kept alive");
+            dropped
+        })
+        .join()
+        .map(|dropped| assert!(dropped.iter().all(|w| w.upgrade().is_none()), "the thread's table let go"))
+        .unwrap();
     }
 }

@@ -5,13 +5,13 @@ use http::header::{ACCEPT, COOKIE, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use url::Url;
 
-use crate::clerk::Clerk;
+use crate::clerk::LocalClerk;
 use crate::cookies::Cookies;
 
 /// Per-request context attached to every [`Auth`](crate::Auth) the layer produces.
 #[derive(Debug)]
 pub(crate) struct RequestContext {
-    pub(crate) clerk: Clerk,
+    pub(crate) clerk: LocalClerk,
     pub(crate) request: Option<RequestInfo>,
     /// Signed out only because no verification key could be had.
     pub(crate) infrastructure: bool,

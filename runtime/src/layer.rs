@@ -14,7 +14,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::auth::Auth;
-use crate::clerk::Clerk;
+use crate::clerk::{Clerk, LocalClerk};
 use crate::context::{RequestContext, RequestInfo};
 use crate::rejection::MissingClerkLayer;
 use crate::request::{AuthStatus, RequestState};
@@ -135,7 +135,7 @@ impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ClerkService { inner, clerk: self.clerk.clone(), extensions: self.extensions }
+        ClerkService { inner, clerk: LocalClerk::of(&self.clerk), extensions: self.extensions }
     }
 }
 
@@ -143,7 +143,8 @@ impl<S> Layer<S> for ClerkLayer {
 #[derive(Debug, Clone)]
 pub struct ClerkService<S> {
     inner: S,
-    clerk: Clerk,
+    /// Counted per thread: axum clones the service for every request.
+    clerk: LocalClerk,
     extensions: bool,
 }
 
@@ -151,7 +152,7 @@ impl<S> ClerkService<S> {
     /// Wraps `inner` (the `Auth` is not put in the request extensions; see
     /// [`ClerkLayer::auth_in_extensions`]).
     pub fn new(inner: S, clerk: Clerk) -> Self {
-        Self { inner, clerk, extensions: false }
+        Self { inner, clerk: LocalClerk::of(&clerk), extensions: false }
     }
 
     /// The inner service.
@@ -220,7 +221,7 @@ where
 /// The request's `Auth` (with the context later decisions need), put in its extensions when
 /// asked, and the debug headers of the response (none when signed in).
 fn attach<B>(
-    clerk: Clerk,
+    clerk: LocalClerk,
     state: RequestState,
     request: &mut Request<B>,
     extensions: bool,
