@@ -18,7 +18,7 @@
 # ISOLATE=1 pins the servers to CPU 0 with one worker thread (tokio, and one Node worker) and wrk
 # to CPU 1 (taskset), so a route's throughput is the server's CPU cost alone, without the load
 # generator competing for the same cores.
-# Usage: benches/e2e.sh   (from the repository root)
+# Usage: benches/e2e.sh   (from the repository root; ROUTES limits bench_server's routes)
 set -euo pipefail
 cd "$(dirname "$0")"
 DURATION=${DURATION:-5}
@@ -43,7 +43,7 @@ for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; d
 token=$(sed -n 's/^token=//p' "$out")
 addr=$(sed -n 's/^listening=//p' "$out")
 outer=$(sed -n 's/^outer_listening=//p' "$out")
-routes="/open /layered /protected /hand"
+routes=${ROUTES:-/open /layered /protected /hand}  # ROUTES="/open /protected": more rounds per minute
 [ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
 run() { # run <url> <label>
   "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$1" |
@@ -93,14 +93,16 @@ echo "route                    req/s      p50       p99    non-2xx   (median of 
 echo "$results" | awk '{printf "%-22s %10s %9s %9s %8s\n", $1, $2, $3, $4, $5}'
 echo "$results" | awk '
   {rps[$1]=$2}
+  function ratio(a, b, note) { if (rps[a] > 0 && rps[b] > 0) printf "%s / %s = %.3f%s\n", substr(a, 2), substr(b, 2), rps[a]/rps[b], note }
   END {
-    printf "protected / open = %.3f\n", rps["/protected"]/rps["/open"];
-    printf "layered / open = %.3f   (what a do-nothing layer costs in axum)\n", rps["/layered"]/rps["/open"];
-    printf "protected / layered = %.3f\n", rps["/protected"]/rps["/layered"];
-    printf "outer-protected / open = %.3f   (ClerkLayer around the whole Router)\n", rps["/outer-protected"]/rps["/open"];
-    printf "protected / hand = %.3f\n", rps["/protected"]/rps["/hand"];
+    ratio("/protected", "/open", "")
+    ratio("/layered", "/open", "   (what a do-nothing layer costs in axum)")
+    ratio("/protected", "/layered", "")
+    ratio("/outer-protected", "/open", "   (ClerkLayer around the whole Router)")
+    ratio("/protected", "/hand", "")
     for (peer in rps) if (peer ~ /peer|node/) printf "protected / %s = %.3f\n", peer, rps["/protected"]/rps[peer];
   }'
+
 # Per-round ratios (the two routes of a ratio ran next to each other in the same round): median
 # and a 95 % confidence interval for the median from the order statistics — the k-th smallest
 # and k-th largest ratio, k the largest with P(Binomial(n, 1/2) < k) <= 2.5 %.
