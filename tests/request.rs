@@ -325,6 +325,31 @@ async fn lowercase_bearer_is_not_the_bearer_scheme_as_in_clerk() {
 }
 
 #[tokio::test]
+async fn text_after_the_bearer_token_and_a_space_is_ignored_whether_or_not_the_token_was_seen() {
+    // §5.2 HEAD: `[scheme, token] = value.split(' ', 2)` — the token ends at the next space.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let token = fx("mockJwt");
+    let with_text = format!("Bearer {token} trailing text");
+    for round in ["first, verified in full", "again, from the verified-token cache"] {
+        let state = get(&clerk, &[("authorization", &with_text)]).await;
+        assert_eq!(state.auth().user_id(), Some(USER), "{round}");
+    }
+    assert_eq!(get(&clerk, &[("authorization", &bearer(&token))]).await.auth().user_id(), Some(USER));
+    assert_eq!(clerk.cached_tokens(), 1, "the token, not the header value, is cached");
+}
+
+#[tokio::test]
+async fn a_cached_bearer_token_with_text_glued_to_it_is_decoded_afresh_and_refused() {
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let token = fx("mockJwt");
+    assert!(get(&clerk, &[("authorization", &bearer(&token))]).await.auth().is_signed_in());
+    let state = get(&clerk, &[("authorization", &format!("Bearer {token}x"))]).await;
+    assert_eq!(signed_out(&state).0, "token-invalid", "its signature part no longer decodes");
+}
+
+#[tokio::test]
 async fn two_authorization_headers_are_refused() {
     let (_server, builder) = setup(PK_LIVE).await;
     let b = bearer(&fx("mockJwt"));

@@ -160,7 +160,9 @@ impl VerifiedCache {
         generation: u64,
         now_ms: f64,
     ) {
-        if self.capacity == 0 {
+        // The `Bearer` lookup takes a cached token to contain no space (a verified one cannot:
+        // its parts decoded as base64url); a token that did would not be cached.
+        if self.capacity == 0 || token.contains(' ') {
             return;
         }
         let key = self.key(token.as_bytes());
@@ -241,6 +243,15 @@ mod tests {
         assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 2).is_none());
         assert!(cache.get(b"a.b.c", 100_000.0, 0.0, 1).is_none(), "exp == now is expired");
         assert!(cache.get(b"a.b.c", 104_000.0, 5_000.0, 1).is_some(), "within skew");
+    }
+
+    #[test]
+    fn a_token_containing_a_space_is_never_cached() {
+        let cache = VerifiedCache::new(10);
+        let auth = DataHandle::new(Arc::new(AuthData::default()));
+        cache.insert("a.b.c d", &auth, true, lifetime(100.0), 1, 0.0);
+        assert!(cache.get(b"a.b.c d", 50_000.0, 0.0, 1).is_none());
+        assert_eq!(cache.len(), 0);
     }
 
     #[test]

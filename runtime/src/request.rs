@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
-use crate::cookies::{header_token, js_parse_int, Cookies, HeaderToken};
+use crate::cookies::{header_token, js_parse_int, until_space, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
 use crate::jwt;
 use crate::publishable_key::InstanceType;
@@ -179,6 +179,21 @@ impl Clerk {
     /// Every decision of §5.3 that needs no key, in Clerk's order.
     fn decide<'h>(&self, uri: &Uri, headers: &'h HeaderMap, now_ms: i64) -> Next<'h> {
         match header_token(headers) {
+            HeaderToken::Bearer(rest) => {
+                // Most requests repeat a token verified before. A cached token has no space (see
+                // `VerifiedCache::insert`), so a hit on the whole rest is exactly the token
+                // `split(' ', 2)` gives; anything else is cut at its first space and decided as
+                // any header token.
+                if let Some(hit) = self.cached_auth_at(rest, now_ms) {
+                    return Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Header));
+                }
+                let token = until_space(rest);
+                return if token.len() < rest.len() {
+                    self.decide_header_token(token, now_ms)
+                } else {
+                    Self::decide_uncached_header_token(token)
+                };
+            }
             HeaderToken::Token(token) => return self.decide_header_token(token, now_ms),
             HeaderToken::Unusable(why) => {
                 let err = TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
@@ -242,6 +257,12 @@ impl Clerk {
         if let Some(hit) = self.cached_auth_at(token, now_ms) {
             return Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Header));
         }
+        Self::decide_uncached_header_token(token)
+    }
+
+    /// A header token that is not in the verified-token cache: a machine token, a token to
+    /// verify, or not UTF-8.
+    fn decide_uncached_header_token(token: &[u8]) -> Next<'_> {
         match std::str::from_utf8(token) {
             Ok(token) => match machine_token(token) {
                 Some(state) => Next::Done(state),
