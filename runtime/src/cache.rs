@@ -202,13 +202,19 @@ impl VerifiedCache {
     /// by the full comparison, never by the key.
     fn key(&self, token: &[u8]) -> u64 {
         let tail = &token[token.len().saturating_sub(32)..];
-        let mut h = self.seed[0] ^ tail.len() as u64;
-        for chunk in tail.chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ self.seed[1];
+        let mix = |h: u64, word: [u8; 8]| {
+            (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ self.seed[1]
+        };
+        // Whole words as fixed-size reads (a variable-length copy was a `memcpy` call per word);
+        // only a token shorter than 32 bytes has a partial last word.
+        let (words, partial) = tail.as_chunks::<8>();
+        let h = words.iter().fold(self.seed[0] ^ tail.len() as u64, |h, word| mix(h, *word));
+        if partial.is_empty() {
+            return h;
         }
-        h
+        let mut word = [0_u8; 8];
+        word[..partial.len()].copy_from_slice(partial);
+        mix(h, word)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -219,19 +219,20 @@ where
 }
 
 /// The request's `Auth` (with the context later decisions need), put in its extensions when
-/// asked, and the debug headers of the response (none when signed in).
+/// asked, and the debug headers of the response (none when signed in; boxed, so that the
+/// response future every signed-in request moves around stays small).
 fn attach<B>(
     clerk: LocalClerk,
     state: RequestState,
     request: &mut Request<B>,
     extensions: bool,
-) -> (Auth, Option<HeaderMap>) {
+) -> (Auth, Option<Box<HeaderMap>>) {
     let ctx = RequestContext {
         request: Some(RequestInfo::from_request(request.uri(), request.headers())),
         infrastructure: state.is_infrastructure_failure(),
         clerk,
     };
-    let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| state.debug_headers());
+    let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| Box::new(state.debug_headers()));
     let auth = state.into_auth().with_context(ctx);
     if extensions {
         request.extensions_mut().insert(auth.clone());
@@ -240,8 +241,11 @@ fn attach<B>(
 }
 
 /// Clerk's `x-clerk-auth-*` headers on a signed-out response, unless the handler set them.
-fn with_debug_headers<ResBody>(mut response: Response<ResBody>, debug_headers: Option<HeaderMap>) -> Response<ResBody> {
-    for (name, value) in debug_headers.iter().flatten() {
+fn with_debug_headers<ResBody>(
+    mut response: Response<ResBody>,
+    debug_headers: Option<Box<HeaderMap>>,
+) -> Response<ResBody> {
+    for (name, value) in debug_headers.iter().flat_map(|headers| headers.iter()) {
         if !response.headers().contains_key(name) {
             response.headers_mut().insert(name, value.clone());
         }
@@ -262,7 +266,7 @@ pin_project! {
 pin_project! {
     #[project = KindProjection]
     enum Kind<F: Future> {
-        Ready { #[pin] future: TaskLocalFuture<Auth, F>, debug_headers: Option<HeaderMap> },
+        Ready { #[pin] future: TaskLocalFuture<Auth, F>, debug_headers: Option<Box<HeaderMap>> },
         Boxed { future: BoxFuture<'static, F::Output> },
     }
 }
