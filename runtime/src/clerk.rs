@@ -25,6 +25,10 @@ pub(crate) struct SuffixedCookieNames {
 
 /// A configured Clerk instance. Cheap to clone; clones share the JWKS cache.
 ///
+/// Each thread that serves requests through [`ClerkLayer`](crate::ClerkLayer) keeps a handle on
+/// the instance (so that requests do not all count references on one cache line): an instance
+/// dropped by the application stays alive until those threads end or use four other instances.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use axum_clerk::{Clerk, ClerkConfig};
