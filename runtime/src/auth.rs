@@ -85,6 +85,11 @@ pub(crate) struct AuthData {
     factor_verification_age: Option<Value>,
     session_claims: Option<Map<String, Value>>,
     token: Option<String>,
+    /// The `iat` claim as a number, read once: the cookie rules compare it with `__client_uat`
+    /// on every request.
+    iat: Option<f64>,
+    /// The token has claims but no `azp` (a cookie carrying one is reported, on every request).
+    lacks_azp: bool,
 }
 
 impl AuthData {
@@ -111,6 +116,8 @@ impl AuthData {
             actor: claims.get("act").filter(|v| !v.is_null()).cloned(),
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
+            iat: claims.get("iat").and_then(Value::as_f64),
+            lacks_azp: !claims.contains_key("azp"),
             session_claims: Some(claims),
         };
         Arc::new(data)
@@ -119,6 +126,16 @@ impl AuthData {
     /// All claims of the verified token.
     pub(crate) fn session_claims(&self) -> Option<&Map<String, Value>> {
         self.session_claims.as_ref()
+    }
+
+    /// The `iat` claim, when the token has a numeric one.
+    pub(crate) fn iat(&self) -> Option<f64> {
+        self.iat
+    }
+
+    /// True when the token has claims and no `azp` among them.
+    pub(crate) fn lacks_azp(&self) -> bool {
+        self.lacks_azp
     }
 }
 
@@ -293,5 +310,28 @@ impl Serialize for Auth {
         s.serialize_field("tokenType", "session_token")?;
         s.serialize_field("isAuthenticated", &self.is_signed_in())?;
         s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(claims: Value) -> Arc<AuthData> {
+        let Value::Object(claims) = claims else { unreachable!("an object") };
+        AuthData::from_verified_claims(claims, "a.b.c", false)
+    }
+
+    #[test]
+    fn iat_and_a_missing_azp_are_read_once_from_the_claims() {
+        let without_azp = data(json!({"sub": "user_1", "iat": 1_700_000_000}));
+        assert_eq!(without_azp.iat(), Some(1_700_000_000.0));
+        assert!(without_azp.lacks_azp());
+        let with_azp = data(json!({"sub": "user_1", "iat": "soon", "azp": "https://app.example"}));
+        assert_eq!(with_azp.iat(), None, "a non-numeric iat is no iat");
+        assert!(!with_azp.lacks_azp());
+        let signed_out = data(json!({"sub": "", "iat": 1}));
+        assert_eq!((signed_out.iat(), signed_out.lacks_azp()), (None, false), "no claims kept, as before");
     }
 }

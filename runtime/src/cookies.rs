@@ -2,49 +2,146 @@
 //! (clerk-semantics §5.2, security §6).
 
 use http::header::{AUTHORIZATION, COOKIE};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use std::borrow::Cow;
 
 /// Most cookie pairs looked at per request: a flood of cookies costs bounded work.
 const MAX_COOKIE_PAIRS: usize = 256;
 
+/// `Cookie` lines checked once per request and kept: browsers send one line (HTTP/2 clients may
+/// split cookies over several); lines past these are checked again on each lookup.
+const CHECKED_LINES: usize = 4;
+
 /// The cookies of a request, first occurrence of each name wins (Clerk's `cookie` parser).
-/// Nothing is collected: each lookup scans the `Cookie` lines again (a request needs a handful of
-/// lookups), so reading cookies allocates only when a value must be percent-decoded.
+/// Nothing is collected and nothing allocated (except to percent-decode a value): each lookup
+/// walks the pairs again — with the `;` found by a vectorised search, so the ~800-byte session
+/// value costs a few dozen instructions per walk — over lines checked once, in [`Self::parse`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cookies<'a> {
     headers: &'a HeaderMap,
+    /// The first `Cookie` lines that are visible ASCII, in order (a line that is not is
+    /// skipped whole, as `HeaderValue::to_str` would have it).
+    lines: [&'a str; CHECKED_LINES],
+    kept: usize,
+    /// How many header lines were read to fill `lines`, when there are more to read.
+    more_from: Option<usize>,
 }
 
 impl<'a> Cookies<'a> {
     /// Reads every `Cookie` header line, splitting on `;` **before** any percent-decoding, so an
     /// encoded `%3B` can never forge a cookie boundary (Clerk #9466).
     pub(crate) fn parse(headers: &'a HeaderMap) -> Self {
-        Self { headers }
+        let mut cookies = Self { headers, lines: [""; CHECKED_LINES], kept: 0, more_from: None };
+        for (read, line) in headers.get_all(COOKIE).iter().enumerate() {
+            if cookies.kept == CHECKED_LINES {
+                cookies.more_from = Some(read);
+                break;
+            }
+            if let Some(line) = visible_ascii(line) {
+                cookies.lines[cookies.kept] = line;
+                cookies.kept += 1;
+            }
+        }
+        cookies
     }
 
-    fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|line| line.to_str().ok())
-            .flat_map(|line| line.split(';'))
-            .filter_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                Some((name.trim_matches([' ', '\t']), value.trim_matches([' ', '\t'])))
-            })
-            .take(MAX_COOKIE_PAIRS)
+    /// Calls `visit` with each `name=value` pair (trimmed) in order, at most [`MAX_COOKIE_PAIRS`],
+    /// until it returns `true`.
+    fn visit_pairs(&self, mut visit: impl FnMut(&'a str, &'a str) -> bool) {
+        let rest = self.more_from.map(|read| self.headers.get_all(COOKIE).iter().skip(read).filter_map(visible_ascii));
+        let mut budget = MAX_COOKIE_PAIRS;
+        for line in self.lines[..self.kept].iter().copied().chain(rest.into_iter().flatten()) {
+            let stop = visit_line_pairs(line, &mut |name, value| {
+                budget -= 1;
+                visit(name, value) || budget == 0
+            });
+            if stop {
+                return;
+            }
+        }
     }
 
     /// The first value of cookie `name`, percent-decoded when it contains `%` and decodes to UTF-8
     /// (`decodeURIComponent`; the raw value is kept otherwise).
     pub(crate) fn get(&self, name: &str) -> Option<Cow<'a, str>> {
-        let raw = self.pairs().find(|(n, _)| *n == name)?.1;
-        if !raw.contains('%') {
-            return Some(Cow::Borrowed(raw));
-        }
-        Some(percent_decode(raw).map_or(Cow::Borrowed(raw), Cow::Owned))
+        let [value] = self.get_many([name]);
+        value
     }
+
+    /// The first value of each of `names`, as [`Self::get`] gives it, in one walk over the pairs
+    /// that stops once every name has been seen.
+    pub(crate) fn get_many<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'a, str>>; N] {
+        let mut raw: [Option<&'a str>; N] = [None; N];
+        let mut missing = N;
+        self.visit_pairs(|name, value| {
+            for (slot, wanted) in raw.iter_mut().zip(names) {
+                if slot.is_none() && name == wanted {
+                    *slot = Some(value);
+                    missing -= 1;
+                }
+            }
+            missing == 0
+        });
+        raw.map(|value| value.map(decode))
+    }
+}
+
+/// `decodeURIComponent` when the value contains `%` and decodes to UTF-8; the raw value otherwise.
+fn decode(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'%', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    percent_decode(raw).map_or(Cow::Borrowed(raw), Cow::Owned)
+}
+
+/// The line as text if it is visible ASCII or tab (`HeaderValue::to_str`'s rule), checked without
+/// an early exit so that the check vectorises.
+fn visible_ascii(line: &HeaderValue) -> Option<&str> {
+    let bytes = line.as_bytes();
+    let visible = bytes.iter().fold(true, |visible, &b| visible & ((b' '..=b'~').contains(&b) | (b == b'\t')));
+    visible.then(|| std::str::from_utf8(bytes).ok()).flatten()
+}
+
+/// The pairs of one line as `line.split(';')` and `piece.split_once('=')` give them (pieces
+/// without `=` skipped). Calls `visit` until it returns `true`; says whether it did.
+fn visit_line_pairs<'a>(line: &'a str, visit: &mut dyn FnMut(&'a str, &'a str) -> bool) -> bool {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        // Names are short: the first `=` or `;` of the piece, byte by byte.
+        let stop = bytes[start..].iter().position(|&b| b == b'=' || b == b';').map_or(bytes.len(), |i| start + i);
+        if bytes.get(stop) != Some(&b'=') {
+            start = stop + 1;
+            continue;
+        }
+        let end = find_semicolon(bytes, stop + 1);
+        // `;` and `=` are ASCII: every index here is a character boundary.
+        if visit(trim_ows(&line[start..stop]), trim_ows(&line[stop + 1..end])) {
+            return true;
+        }
+        start = end + 1;
+    }
+    false
+}
+
+/// The next `;` at or after `from` (the end of `bytes` without one). Most values are short and
+/// found byte by byte; a long one — the ~800-byte session token — by a vectorised search.
+fn find_semicolon(bytes: &[u8], from: usize) -> usize {
+    let short_end = bytes.len().min(from + 32);
+    if let Some(i) = bytes[from..short_end].iter().position(|&b| b == b';') {
+        return from + i;
+    }
+    memchr::memchr(b';', &bytes[short_end..]).map_or(bytes.len(), |i| short_end + i)
+}
+
+/// Without leading and trailing spaces and tabs.
+fn trim_ows(s: &str) -> &str {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    // Spaces and tabs are ASCII: both ends are character boundaries.
+    &s[start..end]
 }
 
 fn percent_decode(raw: &str) -> Option<String> {
@@ -193,6 +290,111 @@ mod tests {
         assert_eq!(c.get("sid").as_deref(), Some("x;__session=forged"));
         let h = headers(COOKIE, &["a=%C0%zz"]);
         assert_eq!(Cookies::parse(&h).get("a").as_deref(), Some("%C0%zz"));
+    }
+
+    #[test]
+    fn cookie_pairs_are_split_and_trimmed_as_before() {
+        let h = headers(COOKIE, &[" a = 1 ;\tb=2;;novalue; c=x=y ;d=", "e=5"]);
+        let c = Cookies::parse(&h);
+        let mut found: Vec<(&str, &str)> = Vec::new();
+        c.visit_pairs(|name, value| {
+            found.push((name, value));
+            false
+        });
+        assert_eq!(found, [("a", "1"), ("b", "2"), ("c", "x=y"), ("d", ""), ("e", "5")]);
+    }
+
+    /// The pairs `split(';')`, `split_once('=')` and trimming give: what the walk must match.
+    fn reference_pairs(line: &str) -> Vec<(&str, &str)> {
+        let ows: &[char] = &[' ', '\t'];
+        line.split(';')
+            .filter_map(|piece| piece.split_once('='))
+            .map(|(name, value)| (name.trim_matches(ows), value.trim_matches(ows)))
+            .collect()
+    }
+
+    fn walked_pairs(line: &str) -> Vec<(&str, &str)> {
+        let mut found = Vec::new();
+        visit_line_pairs(line, &mut |name, value| {
+            found.push((name, value));
+            false
+        });
+        found
+    }
+
+    #[test]
+    fn the_pair_walk_equals_split_on_every_short_line() {
+        const ALPHABET: [char; 5] = ['a', '=', ';', ' ', '\t'];
+        for len in 0..=7_u32 {
+            for mut code in 0..ALPHABET.len().pow(len) {
+                let line: String = (0..len)
+                    .map(|_| {
+                        let c = ALPHABET[code % ALPHABET.len()];
+                        code /= ALPHABET.len();
+                        c
+                    })
+                    .collect();
+                assert_eq!(walked_pairs(&line), reference_pairs(&line), "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_pair_walk_equals_split_on_long_values() {
+        let token = "e".repeat(800);
+        for line in [
+            format!("__session={token}"),
+            format!("a=1; __session={token}; b=2"),
+            format!("__session={token};;x={token}=y; c"),
+            format!("{token}; d=4"),
+        ] {
+            assert_eq!(walked_pairs(&line), reference_pairs(&line));
+        }
+    }
+
+    #[test]
+    fn a_cookie_line_that_is_not_visible_ascii_is_skipped_whole() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_bytes(b"__session=bad; x=\xff").unwrap());
+        h.append(COOKIE, HeaderValue::from_static("__session=good"));
+        h.append(COOKIE, HeaderValue::from_bytes(b"y=\x80").unwrap());
+        assert_eq!(Cookies::parse(&h).get("__session").as_deref(), Some("good"));
+        assert_eq!(Cookies::parse(&h).get("y"), None);
+    }
+
+    #[test]
+    fn lines_past_the_checked_ones_are_read_in_order() {
+        let lines: Vec<String> = (0..CHECKED_LINES + 3).map(|i| format!("c{i}={i}; dup={i}")).collect();
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_bytes(b"skipped=\xff").unwrap());
+        for line in &lines {
+            h.append(COOKIE, HeaderValue::from_str(line).unwrap());
+        }
+        let c = Cookies::parse(&h);
+        for i in 0..CHECKED_LINES + 3 {
+            assert_eq!(c.get(&format!("c{i}")).as_deref(), Some(i.to_string().as_str()), "line {i}");
+        }
+        assert_eq!(c.get("dup").as_deref(), Some("0"), "the first occurrence wins");
+        assert_eq!(c.get("skipped"), None);
+    }
+
+    #[test]
+    fn one_walk_finds_each_name_as_get_does() {
+        let h = headers(COOKIE, &["a=1; b=%41; a=2; c=3", "d=4; b=5"]);
+        let c = Cookies::parse(&h);
+        let names = ["b", "a", "missing", "d", "a"];
+        let many = c.get_many(names);
+        assert_eq!(many, names.map(|n| c.get(n)));
+        assert_eq!(many, [Some("A".into()), Some("1".into()), None, Some("4".into()), Some("1".into())]);
+    }
+
+    #[test]
+    fn at_most_max_cookie_pairs_are_looked_at() {
+        let line: String = (0..MAX_COOKIE_PAIRS + 1).map(|i| format!("k{i}=v; ")).collect();
+        let h = headers(COOKIE, &[&line]);
+        let c = Cookies::parse(&h);
+        assert_eq!(c.get(&format!("k{}", MAX_COOKIE_PAIRS - 1)).as_deref(), Some("v"));
+        assert_eq!(c.get(&format!("k{MAX_COOKIE_PAIRS}")), None);
     }
 
     #[test]

@@ -150,6 +150,29 @@ const SESSION: &str = "__session";
 const CLIENT_UAT: &str = "__client_uat";
 const DEV_BROWSER: &str = "__clerk_db_jwt";
 
+/// The cookies Clerk's rules read (§5.2), found in one walk over the `Cookie` header.
+struct ClerkCookies<'h> {
+    session: Option<Cow<'h, str>>,
+    client_uat: Option<Cow<'h, str>>,
+    dev_browser: Option<Cow<'h, str>>,
+    /// The suffixed session, client-UAT and dev-browser cookies (none without a publishable key).
+    suffixed: [Option<Cow<'h, str>>; 3],
+}
+
+impl<'h> ClerkCookies<'h> {
+    fn read(headers: &'h HeaderMap, suffixed: Option<&SuffixedCookieNames>) -> Self {
+        let cookies = Cookies::parse(headers);
+        let [session, client_uat, dev_browser, sfx_session, sfx_uat, sfx_dev] = match suffixed {
+            Some(n) => cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &n.session, &n.client_uat, &n.dev_browser]),
+            None => {
+                let [session, client_uat, dev_browser] = cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]);
+                [session, client_uat, dev_browser, None, None, None]
+            }
+        };
+        Self { session, client_uat, dev_browser, suffixed: [sfx_session, sfx_uat, sfx_dev] }
+    }
+}
+
 impl Clerk {
     /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
     pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
@@ -201,17 +224,13 @@ impl Clerk {
             }
             HeaderToken::Absent => {}
         }
-        let cookies = Cookies::parse(headers);
+        let cookies = ClerkCookies::read(headers, self.suffixed_cookie_names());
         let pk = self.config().publishable_key();
-        let suffixed = self.suffixed_cookie_names();
-        let use_suffixed = suffixed
-            .is_some_and(|names| self.uses_suffixed_cookies(&cookies, &names.session, &names.client_uat, now_ms));
-        let pick = |name: &str, suffixed_name: fn(&SuffixedCookieNames) -> &str| match suffixed {
-            Some(names) if use_suffixed => cookies.get(suffixed_name(names)),
-            _ => cookies.get(name),
-        };
-        let session = pick(SESSION, |n| &n.session).filter(|s| !s.is_empty());
-        let client_uat = pick(CLIENT_UAT, |n| &n.client_uat).map_or(0, |v| js_parse_int(&v));
+        let use_suffixed = self.suffixed_cookie_names().is_some() && self.uses_suffixed_cookies(&cookies, now_ms);
+        let [session, client_uat, dev_browser] =
+            if use_suffixed { cookies.suffixed } else { [cookies.session, cookies.client_uat, cookies.dev_browser] };
+        let session = session.filter(|s| !s.is_empty());
+        let client_uat = client_uat.map_or(0, |v| js_parse_int(&v));
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
         let done = |reason| Next::Done(RequestState::signed_out(reason, ""));
@@ -222,7 +241,7 @@ impl Clerk {
             if query_has("__clerk_redirect_url") {
                 return done(Reason::PrimaryRespondsToSyncing);
             }
-            if pick(DEV_BROWSER, |n| &n.dev_browser).is_none() {
+            if dev_browser.is_none() {
                 return done(Reason::DevBrowserMissing);
             }
         }
@@ -236,7 +255,7 @@ impl Clerk {
         // verified before is not decoded again.
         let cached = self.cached_auth_at(session.as_bytes(), now_ms);
         let iat = match &cached {
-            Some((auth, _)) => auth.session_claims().and_then(|c| c.get("iat")).and_then(Value::as_f64).unwrap_or(0.0),
+            Some((auth, _)) => auth.iat().unwrap_or(0.0),
             None => match jwt::decode(&session) {
                 Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
                 Err(err) => return Next::Done(token_error_state(err.with_carrier(TokenCarrier::Cookie))),
@@ -288,7 +307,7 @@ impl Clerk {
         match result {
             Ok((_, false)) => RequestState::signed_out(Reason::TokenTypeMismatch, ""),
             Ok((auth, true)) => {
-                if carrier == TokenCarrier::Cookie && auth.session_claims().is_some_and(|c| !c.contains_key("azp")) {
+                if carrier == TokenCarrier::Cookie && auth.lacks_azp() {
                     warn_cookie_token_without_azp();
                 }
                 RequestState::signed_in(Auth::from_data(auth))
@@ -298,11 +317,11 @@ impl Clerk {
     }
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
-    fn uses_suffixed_cookies(&self, cookies: &Cookies<'_>, session_name: &str, uat_name: &str, now_ms: i64) -> bool {
-        let sfx_uat = cookies.get(uat_name);
-        let uat = cookies.get(CLIENT_UAT);
-        let sfx_session = cookies.get(session_name).unwrap_or_default();
-        let session = cookies.get(SESSION).unwrap_or_default();
+    fn uses_suffixed_cookies(&self, cookies: &ClerkCookies<'_>, now_ms: i64) -> bool {
+        let [sfx_session, sfx_uat, _] = &cookies.suffixed;
+        let uat = &cookies.client_uat;
+        let sfx_session = sfx_session.as_deref().unwrap_or_default();
+        let session = cookies.session.as_deref().unwrap_or_default();
         // Unverified reads for routing only; a token verified before is read from the cache
         // (without copying the claim).
         let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self
@@ -320,7 +339,7 @@ impl Clerk {
             let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
             // None: no `iss` (malformed: use the unsuffixed cookie); Some(other instance).
             let mut other_instance = None;
-            read(&session, "iss", &mut |iss| {
+            read(session, "iss", &mut |iss| {
                 other_instance = iss.and_then(Value::as_str).map(|iss| {
                     let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
                     Some(host) != fapi
@@ -337,7 +356,7 @@ impl Clerk {
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
-        if sfx_uat != Some("0") && uat != Some("0") && number(&session, "iat") > number(&sfx_session, "iat") {
+        if sfx_uat != Some("0") && uat != Some("0") && number(session, "iat") > number(sfx_session, "iat") {
             return false;
         }
         if sfx_uat == Some("0") && uat != Some("0") {
@@ -347,7 +366,7 @@ impl Clerk {
         if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some("0")
             && uat == Some("0")
-            && number(&sfx_session, "exp") <= now_secs
+            && number(sfx_session, "exp") <= now_secs
         {
             return false;
         }
