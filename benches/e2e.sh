@@ -18,6 +18,8 @@
 # ISOLATE=1 pins the servers to CPU 0 with one worker thread (tokio, and one Node worker) and wrk
 # to CPU 1 (taskset), so a route's throughput is the server's CPU cost alone, without the load
 # generator competing for the same cores.
+# CARRIER=cookie sends the token in `__session` among other cookies, as a browser does, instead
+# of `Authorization: Bearer` (the peers read only the header: use PEERS=0).
 # Usage: benches/e2e.sh   (from the repository root; ROUTES limits bench_server's routes)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -43,10 +45,15 @@ for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; d
 token=$(sed -n 's/^token=//p' "$out")
 addr=$(sed -n 's/^listening=//p' "$out")
 outer=$(sed -n 's/^outer_listening=//p' "$out")
+if [ "${CARRIER:-bearer}" = cookie ]; then
+  credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __session=$token; other=1"
+else
+  credential="Authorization: Bearer $token"
+fi
 routes=${ROUTES:-/open /layered /protected /hand}  # ROUTES="/open /protected": more rounds per minute
 [ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
 run() { # run <url> <label>
-  "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$1" |
+  "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$credential" "$1" |
     awk -v route="$2" '
       /Requests\/sec/ {rps=$2}
       /^ +50%/ {p50=$2}
@@ -55,10 +62,10 @@ run() { # run <url> <label>
       END {printf "%s %s %s %s %s\n", route, rps, p50, p99, (bad==""?0:bad)}'
 }
 # Warm-up (connection pools; our JWKS is prefetched, clerk-rs fetches on its first request).
-for route in $routes; do wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$addr$route" >/dev/null; done
+for route in $routes; do wrk -t1 -c8 -d1s -H "$credential" "http://$addr$route" >/dev/null; done
 # ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
 # every route alike; each route's median round is reported.
-wrk -t1 -c8 -d1s -H "Authorization: Bearer $token" "http://$outer/protected" >/dev/null
+wrk -t1 -c8 -d1s -H "$credential" "http://$outer/protected" >/dev/null
 reversed=$(echo "$routes" | tr ' ' '\n' | tac | tr '\n' ' ')
 all=$(for round in $(seq 1 "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then
@@ -79,7 +86,7 @@ if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
   node_pid=$!
   for _ in $(seq 1 100); do grep -q listening= "$node_out" && break; sleep 0.1; done
   node_addr=$(sed -n 's/^listening=//p' "$node_out")
-  wrk -t1 -c8 -d2s -H "Authorization: Bearer $token" "http://$node_addr/api" >/dev/null
+  wrk -t1 -c8 -d2s -H "$credential" "http://$node_addr/api" >/dev/null
   all="$all
 $(for round in $(seq 1 "$ROUNDS"); do run "http://$node_addr/api" "node:@clerk/backend"; done)"
 fi

@@ -3,6 +3,8 @@
 # (valgrind): repeatable whatever else the machine does, unlike wall-clock throughput. N keep-alive
 # requests per route (default 2000) from a small Python client; the counts include everything the
 # server does for a request (hyper, axum, ours) across its threads.
+# CARRIER=cookie sends the token as a browser does, in `__session` among other cookies (with
+# `__client_uat`), instead of `Authorization: Bearer`.
 # Usage: benches/instructions.sh   (from the repository root; needs valgrind and python3)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,12 +21,16 @@ token=$(sed -n 's/^token=//p' "$dir/server.out")
 addr=$(sed -n 's/^listening=//p' "$dir/server.out")
 outer=$(sed -n 's/^outer_listening=//p' "$dir/server.out")
 drive() { # drive <path> <count> [address]
-  python3 - "${3:-$addr}" "$1" "$2" "$token" <<'PY'
+  python3 - "${3:-$addr}" "$1" "$2" "$token" "${CARRIER:-bearer}" <<'PY'
 import http.client, sys
 host, port = sys.argv[1].split(':')
 conn = http.client.HTTPConnection(host, int(port))
+if sys.argv[5] == 'cookie':
+    headers = {'Cookie': '_ga=GA1.2.3; theme=dark; __client_uat=1; __session=' + sys.argv[4] + '; other=1'}
+else:
+    headers = {'Authorization': 'Bearer ' + sys.argv[4]}
 for _ in range(int(sys.argv[3])):
-    conn.request('GET', sys.argv[2], headers={'Authorization': 'Bearer ' + sys.argv[4]})
+    conn.request('GET', sys.argv[2], headers=headers)
     response = conn.getresponse()
     response.read()
     assert response.status == 200, response.status
