@@ -410,6 +410,74 @@ async fn a_malformed_unsuffixed_session_is_used_and_signs_out() {
     assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "token-invalid");
 }
 
+/// The user each cookie flavour's session belongs to, for the rules choosing between them.
+const UNSUFFIXED_USER: &str = "user_unsuffixed";
+const SUFFIXED_USER: &str = "user_suffixed";
+
+/// Asks with `cookie` three times — neither token cached (only the unsuffixed one primed), then
+/// each primed in turn — and returns the user of every answer: the rules must not depend on
+/// which tokens the verified-token cache already holds.
+async fn suffixed_rule_answers(cookie_for: impl Fn(&str, &str, &str) -> String, iats: (i64, i64)) -> Vec<String> {
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
+    let unsuffixed = mint_mock(json!({"sub": UNSUFFIXED_USER, "iat": iats.0}));
+    let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "iat": iats.1}));
+    let cookie = cookie_for(&sfx, &unsuffixed, &suffixed);
+    let mut users = Vec::new();
+    for prime in [None, Some(&unsuffixed), Some(&suffixed)] {
+        if let Some(token) = prime {
+            assert!(get(&clerk, &[("authorization", &bearer(token))]).await.auth().is_signed_in());
+        }
+        users.push(get(&clerk, &[("cookie", &cookie)]).await.auth().user_id().unwrap_or("signed out").to_owned());
+    }
+    users
+}
+
+#[tokio::test]
+async fn a_newer_unsuffixed_session_is_used_whatever_is_cached() {
+    // usesSuffixedCookies rule 4
+    let users = suffixed_rule_answers(
+        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=1; __session_{sfx}={s}"),
+        (PINNED_SECS, PINNED_SECS - 5),
+    )
+    .await;
+    assert_eq!(users, [UNSUFFIXED_USER; 3]);
+}
+
+#[tokio::test]
+async fn a_suffixed_session_at_least_as_new_is_used_whatever_is_cached() {
+    // usesSuffixedCookies rule 8
+    let users = suffixed_rule_answers(
+        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=1; __session_{sfx}={s}"),
+        (PINNED_SECS - 5, PINNED_SECS),
+    )
+    .await;
+    assert_eq!(users, [SUFFIXED_USER; 3]);
+}
+
+#[tokio::test]
+async fn a_zero_suffixed_client_uat_with_a_set_unsuffixed_one_uses_the_unsuffixed_cookies() {
+    // usesSuffixedCookies rule 5
+    let users = suffixed_rule_answers(
+        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=0; __session_{sfx}={s}"),
+        (PINNED_SECS - 5, PINNED_SECS),
+    )
+    .await;
+    assert_eq!(users, [UNSUFFIXED_USER; 3]);
+}
+
+#[tokio::test]
+async fn a_suffixed_session_without_its_client_uat_uses_the_unsuffixed_cookies() {
+    // usesSuffixedCookies rule 7
+    let users = suffixed_rule_answers(
+        |sfx, u, s| format!("__client_uat=1; __session={u}; __session_{sfx}={s}"),
+        (PINNED_SECS - 5, PINNED_SECS),
+    )
+    .await;
+    assert_eq!(users, [UNSUFFIXED_USER; 3]);
+}
+
 #[tokio::test]
 async fn without_a_publishable_key_only_unsuffixed_cookies_and_no_dev_browser_rules_apply() {
     let (server, _) = setup(PK_TEST).await;

@@ -132,6 +132,26 @@ fn extraction(c: &mut Criterion) {
     group.bench_function("axum-clerk: authenticate (cookie, cached token)", |b| {
         b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_cookie))))
     });
+    // A production instance (publishable key set) behind a browser holding both cookie
+    // flavours, as Clerk's front end sets them: the suffixed-cookie rules run on every request.
+    let pk = axum_clerk::PublishableKey::for_frontend_api("clerk.dev-issuer.local");
+    let with_pk = axum_clerk::Clerk::new(
+        axum_clerk::ClerkConfig::builder()
+            .jwt_key(setup.issuer.public_key_pem())
+            .publishable_key(pk.as_str())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    rt.block_on(with_pk.verify_token(&setup.token)).unwrap();
+    let sfx = pk.cookie_suffix();
+    let both = format!("__client_uat=1; __session={t}; __client_uat_{sfx}=1; __session_{sfx}={t}", t = setup.token);
+    let by_both_cookies = request("cookie", &both);
+    assert!(rt.block_on(with_pk.authenticate(&by_both_cookies)).auth().is_signed_in());
+    group.bench_function(
+        "axum-clerk: authenticate (suffixed and unsuffixed cookies, publishable key, cached token)",
+        |b| b.iter(|| black_box(rt.block_on(with_pk.authenticate(&by_both_cookies)))),
+    );
     group.bench_function("axum-clerk: authenticate (bearer, cached token)", |b| {
         b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_header))))
     });

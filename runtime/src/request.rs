@@ -5,6 +5,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
@@ -157,6 +158,10 @@ struct ClerkCookies<'h> {
     dev_browser: Option<Cow<'h, str>>,
     /// The suffixed session, client-UAT and dev-browser cookies (none without a publishable key).
     suffixed: [Option<Cow<'h, str>>; 3],
+    /// The verified-token cache's answer for the unsuffixed and the suffixed session token,
+    /// each looked up at most once: the suffixed-cookie rules read their claims up to three
+    /// times, and the decision reads the chosen one again.
+    cached: [OnceCell<Option<(DataHandle, bool)>>; 2],
 }
 
 impl<'h> ClerkCookies<'h> {
@@ -169,7 +174,25 @@ impl<'h> ClerkCookies<'h> {
                 [session, client_uat, dev_browser, None, None, None]
             }
         };
-        Self { session, client_uat, dev_browser, suffixed: [sfx_session, sfx_uat, sfx_dev] }
+        Self {
+            session,
+            client_uat,
+            dev_browser,
+            suffixed: [sfx_session, sfx_uat, sfx_dev],
+            cached: [OnceCell::new(), OnceCell::new()],
+        }
+    }
+
+    /// The unsuffixed or the suffixed session token (`""` when absent).
+    fn session_token(&self, suffixed: bool) -> &str {
+        let token = if suffixed { &self.suffixed[0] } else { &self.session };
+        token.as_deref().unwrap_or_default()
+    }
+
+    /// What the cache knows of that token, looked up on first ask.
+    fn cached(&self, clerk: &Clerk, suffixed: bool, now_ms: i64) -> Option<&(DataHandle, bool)> {
+        let token = self.session_token(suffixed);
+        self.cached[usize::from(suffixed)].get_or_init(|| clerk.cached_auth_at(token.as_bytes(), now_ms)).as_ref()
     }
 }
 
@@ -224,9 +247,11 @@ impl Clerk {
             }
             HeaderToken::Absent => {}
         }
-        let cookies = ClerkCookies::read(headers, self.suffixed_cookie_names());
+        let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names());
         let pk = self.config().publishable_key();
         let use_suffixed = self.suffixed_cookie_names().is_some() && self.uses_suffixed_cookies(&cookies, now_ms);
+        // The chosen token's cache answer, if the rules above already looked it up.
+        let looked_up = cookies.cached[usize::from(use_suffixed)].take();
         let [session, client_uat, dev_browser] =
             if use_suffixed { cookies.suffixed } else { [cookies.session, cookies.client_uat, cookies.dev_browser] };
         let session = session.filter(|s| !s.is_empty());
@@ -253,7 +278,7 @@ impl Clerk {
         };
         // `iat` before `__client_uat` is decided before verification, as Clerk does; a token
         // verified before is not decoded again.
-        let cached = self.cached_auth_at(session.as_bytes(), now_ms);
+        let cached = looked_up.unwrap_or_else(|| self.cached_auth_at(session.as_bytes(), now_ms));
         let iat = match &cached {
             Some((auth, _)) => auth.iat().unwrap_or(0.0),
             None => match jwt::decode(&session) {
@@ -323,23 +348,26 @@ impl Clerk {
         let sfx_session = sfx_session.as_deref().unwrap_or_default();
         let session = cookies.session.as_deref().unwrap_or_default();
         // Unverified reads for routing only; a token verified before is read from the cache
-        // (without copying the claim).
-        let read = |token: &str, name: &str, f: &mut dyn FnMut(Option<&Value>)| match self
-            .cached_auth_at(token.as_bytes(), now_ms)
+        // (without copying the claim), looked up once per token.
+        let read = |suffixed: bool, name: &str, f: &mut dyn FnMut(Option<&Value>)| match cookies
+            .cached(self, suffixed, now_ms)
         {
             Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
-            None => f(jwt::decode(token).ok().as_ref().and_then(|d| d.payload.get(name))),
+            None => {
+                let decoded = jwt::decode(cookies.session_token(suffixed)).ok();
+                f(decoded.as_ref().and_then(|d| d.payload.get(name)));
+            }
         };
-        let number = |token: &str, name: &str| {
+        let number = |suffixed: bool, name: &str| {
             let mut out = 0.0;
-            read(token, name, &mut |v| out = v.and_then(Value::as_f64).unwrap_or(0.0));
+            read(suffixed, name, &mut |v| out = v.and_then(Value::as_f64).unwrap_or(0.0));
             out
         };
         if !session.is_empty() {
             let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
             // None: no `iss` (malformed: use the unsuffixed cookie); Some(other instance).
             let mut other_instance = None;
-            read(session, "iss", &mut |iss| {
+            read(false, "iss", &mut |iss| {
                 other_instance = iss.and_then(Value::as_str).map(|iss| {
                     let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
                     Some(host) != fapi
@@ -356,7 +384,7 @@ impl Clerk {
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
-        if sfx_uat != Some("0") && uat != Some("0") && number(session, "iat") > number(sfx_session, "iat") {
+        if sfx_uat != Some("0") && uat != Some("0") && number(false, "iat") > number(true, "iat") {
             return false;
         }
         if sfx_uat == Some("0") && uat != Some("0") {
@@ -366,7 +394,7 @@ impl Clerk {
         if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some("0")
             && uat == Some("0")
-            && number(sfx_session, "exp") <= now_secs
+            && number(true, "exp") <= now_secs
         {
             return false;
         }
