@@ -29,6 +29,26 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
+/// Runs `work` `iters` times split over two threads started together (each with its own
+/// runtime), as two server workers would: the wall time of the slower thread.
+fn two_threads_at_once<R>(iters: u64, work: impl Fn(&tokio::runtime::Runtime) -> R + Sync) -> std::time::Duration {
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|scope| {
+        let run = || {
+            let rt = runtime();
+            barrier.wait();
+            let start = std::time::Instant::now();
+            for _ in 0..iters.div_ceil(2) {
+                work(&rt);
+            }
+            start.elapsed()
+        };
+        let other = scope.spawn(run);
+        let mine = run();
+        mine.max(other.join().unwrap())
+    })
+}
+
 fn floor_validation() -> Validation {
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_aud = false;
@@ -159,21 +179,7 @@ fn extraction(c: &mut Criterion) {
     // per authentication. Shared writes (a lock word, a reference count) show here, not above.
     group.bench_function("axum-clerk: authenticate (bearer, cached token, 2 threads at once)", |b| {
         b.iter_custom(|iters| {
-            let barrier = std::sync::Barrier::new(2);
-            std::thread::scope(|scope| {
-                let run = || {
-                    let rt = runtime();
-                    barrier.wait();
-                    let start = std::time::Instant::now();
-                    for _ in 0..iters.div_ceil(2) {
-                        black_box(rt.block_on(setup.clerk.authenticate(&by_header)));
-                    }
-                    start.elapsed()
-                };
-                let other = scope.spawn(run);
-                let mine = run();
-                mine.max(other.join().unwrap())
-            })
+            two_threads_at_once(iters, |rt| black_box(rt.block_on(setup.clerk.authenticate(&by_header))))
         })
     });
     group.finish();
@@ -226,23 +232,7 @@ fn layer(c: &mut Criterion) {
     // Two threads serving at once, as two server workers do: wall time per request. Reference
     // counts every request writes on memory both threads share show here, not above.
     group.bench_function("axum-clerk: ClerkService request (bearer, cached token, 2 threads at once)", |b| {
-        b.iter_custom(|iters| {
-            let barrier = std::sync::Barrier::new(2);
-            std::thread::scope(|scope| {
-                let run = || {
-                    let rt = runtime();
-                    barrier.wait();
-                    let start = std::time::Instant::now();
-                    for _ in 0..iters.div_ceil(2) {
-                        black_box(serve(&rt, request()));
-                    }
-                    start.elapsed()
-                };
-                let other = scope.spawn(run);
-                let mine = run();
-                mine.max(other.join().unwrap())
-            })
-        })
+        b.iter_custom(|iters| two_threads_at_once(iters, |rt| black_box(serve(rt, request()))))
     });
     group.finish();
 }
