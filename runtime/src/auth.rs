@@ -61,6 +61,13 @@ impl DataHandle {
     }
 }
 
+/// A handle on signed-out data (no user, no session, no organisation).
+impl Default for DataHandle {
+    fn default() -> Self {
+        Self::new(Arc::new(AuthData::default()))
+    }
+}
+
 impl std::ops::Deref for DataHandle {
     type Target = AuthData;
 
@@ -143,7 +150,7 @@ impl Auth {
     /// The signed-out state: no user, no session, no organisation.
     #[must_use]
     pub fn signed_out() -> Self {
-        Self::from_data(DataHandle::new(Arc::new(AuthData::default())))
+        Self::from_data(DataHandle::default())
     }
 
     /// The auth of a verified token, not yet tied to a request.

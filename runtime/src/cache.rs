@@ -121,14 +121,15 @@ impl VerifiedCache {
             .try_with(|front| {
                 let mut front = front.borrow_mut();
                 let slot = Self::slot(&mut front, key);
-                if let Some(s) = slot.as_ref().filter(|s| s.cache == self.id && s.key == key) {
+                let ours = slot.as_ref().is_some_and(|s| s.cache == self.id && s.key == key);
+                if let Some(s) = slot.as_ref().filter(|_| ours) {
                     if s.entry.answers(token, now_ms, skew_ms, generation) {
                         return Some((s.handle.clone(), s.entry.session_token));
                     }
                 }
                 let Some(entry) = self.shared_get(key, token, now_ms, skew_ms, generation) else {
                     // An entry of this token that no longer answers is not kept alive here.
-                    if slot.as_ref().is_some_and(|s| s.cache == self.id && s.key == key) {
+                    if ours {
                         *slot = None;
                     }
                     return None;
@@ -242,7 +243,7 @@ mod tests {
     #[test]
     fn a_hit_needs_the_same_token_generation_and_an_unexpired_lifetime() {
         let cache = VerifiedCache::new(10);
-        let auth = DataHandle::new(Arc::new(AuthData::default()));
+        let auth = DataHandle::default();
         cache.insert("a.b.c", &auth, true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some());
         assert!(cache.get(b"a.b.d", 50_000.0, 0.0, 1).is_none());
@@ -254,7 +255,7 @@ mod tests {
     #[test]
     fn a_token_containing_a_space_is_never_cached() {
         let cache = VerifiedCache::new(10);
-        let auth = DataHandle::new(Arc::new(AuthData::default()));
+        let auth = DataHandle::default();
         cache.insert("a.b.c d", &auth, true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"a.b.c d", 50_000.0, 0.0, 1).is_none());
         assert_eq!(cache.len(), 0);
@@ -277,14 +278,7 @@ mod tests {
     fn the_cache_never_grows_past_its_capacity() {
         let cache = VerifiedCache::new(3);
         for i in 0..10 {
-            cache.insert(
-                &format!("t{i}"),
-                &DataHandle::new(Arc::new(AuthData::default())),
-                true,
-                lifetime(100.0),
-                1,
-                0.0,
-            );
+            cache.insert(&format!("t{i}"), &DataHandle::default(), true, lifetime(100.0), 1, 0.0);
             assert!(cache.len() <= 3);
         }
     }
@@ -292,7 +286,7 @@ mod tests {
     #[test]
     fn a_thread_front_answers_only_for_the_cache_that_filled_it() {
         let (filled, other) = (VerifiedCache::new(10), VerifiedCache::new(10));
-        filled.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
+        filled.insert("a.b.c", &DataHandle::default(), true, lifetime(100.0), 1, 0.0);
         assert!(filled.get(b"a.b.c", 50_000.0, 0.0, 1).is_some(), "answered by this thread's front");
         assert!(other.get(b"a.b.c", 50_000.0, 0.0, 1).is_none());
     }
@@ -300,7 +294,7 @@ mod tests {
     #[test]
     fn a_thread_front_applies_the_same_checks_as_the_shared_map() {
         let cache = VerifiedCache::new(10);
-        cache.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
+        cache.insert("a.b.c", &DataHandle::default(), true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 1).is_some(), "answered by this thread's front");
         assert!(cache.get(b"a.b.c", 50_000.0, 0.0, 2).is_none(), "key set changed");
         assert!(cache.get(b"a.b.c", 100_000.0, 0.0, 1).is_none(), "expired");
@@ -310,7 +304,7 @@ mod tests {
     #[test]
     fn a_token_cached_on_one_thread_is_a_hit_on_another() {
         let cache = Arc::new(VerifiedCache::new(10));
-        cache.insert("a.b.c", &DataHandle::new(Arc::new(AuthData::default())), false, lifetime(100.0), 1, 0.0);
+        cache.insert("a.b.c", &DataHandle::default(), false, lifetime(100.0), 1, 0.0);
         let other = Arc::clone(&cache);
         let hit = std::thread::spawn(move || other.get(b"a.b.c", 50_000.0, 0.0, 1).map(|(_, session)| session));
         assert_eq!(hit.join().unwrap(), Some(false));
@@ -319,7 +313,7 @@ mod tests {
     #[test]
     fn a_zero_capacity_cache_stores_nothing() {
         let cache = VerifiedCache::new(0);
-        cache.insert("t", &DataHandle::new(Arc::new(AuthData::default())), true, lifetime(100.0), 1, 0.0);
+        cache.insert("t", &DataHandle::default(), true, lifetime(100.0), 1, 0.0);
         assert!(cache.get(b"t", 0.0, 0.0, 1).is_none());
     }
 }
