@@ -153,45 +153,37 @@ const DEV_BROWSER: &str = "__clerk_db_jwt";
 
 /// The cookies Clerk's rules read (§5.2), found in one walk over the `Cookie` header.
 struct ClerkCookies<'h> {
-    session: Option<Cow<'h, str>>,
-    client_uat: Option<Cow<'h, str>>,
-    dev_browser: Option<Cow<'h, str>>,
-    /// The suffixed session, client-UAT and dev-browser cookies (none without a publishable key).
-    suffixed: [Option<Cow<'h, str>>; 3],
-    /// The verified-token cache's answer for the unsuffixed and the suffixed session token,
-    /// each looked up at most once: the suffixed-cookie rules read their claims up to three
-    /// times, and the decision reads the chosen one again.
+    /// `[session, client_uat, dev_browser]`, unsuffixed (0) and suffixed (1; none without a
+    /// publishable key).
+    flavours: [[Option<Cow<'h, str>>; 3]; 2],
+    /// The verified-token cache's answer for each flavour's session token, looked up at most
+    /// once: the suffixed-cookie rules read their claims up to three times, and the decision
+    /// reads the chosen one again.
     cached: [OnceCell<Option<(DataHandle, bool)>>; 2],
 }
 
 impl<'h> ClerkCookies<'h> {
     fn read(headers: &'h HeaderMap, suffixed: Option<&SuffixedCookieNames>) -> Self {
         let cookies = Cookies::parse(headers);
-        let [session, client_uat, dev_browser, sfx_session, sfx_uat, sfx_dev] = match suffixed {
-            Some(n) => cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &n.session, &n.client_uat, &n.dev_browser]),
-            None => {
-                let [session, client_uat, dev_browser] = cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]);
-                [session, client_uat, dev_browser, None, None, None]
+        let flavours = match suffixed {
+            Some(n) => {
+                let [session, uat, dev, sfx_session, sfx_uat, sfx_dev] =
+                    cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &n.session, &n.client_uat, &n.dev_browser]);
+                [[session, uat, dev], [sfx_session, sfx_uat, sfx_dev]]
             }
+            None => [cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]), [None, None, None]],
         };
-        Self {
-            session,
-            client_uat,
-            dev_browser,
-            suffixed: [sfx_session, sfx_uat, sfx_dev],
-            cached: [OnceCell::new(), OnceCell::new()],
-        }
+        Self { flavours, cached: [OnceCell::new(), OnceCell::new()] }
     }
 
-    /// The unsuffixed or the suffixed session token (`""` when absent).
-    fn session_token(&self, suffixed: bool) -> &str {
-        let token = if suffixed { &self.suffixed[0] } else { &self.session };
-        token.as_deref().unwrap_or_default()
+    /// One flavour's cookie (`0` session, `1` client UAT, `2` dev browser).
+    fn cookie(&self, suffixed: bool, which: usize) -> Option<&str> {
+        self.flavours[usize::from(suffixed)][which].as_deref()
     }
 
-    /// What the cache knows of that token, looked up on first ask.
+    /// What the cache knows of one flavour's session token, looked up on first ask.
     fn cached(&self, clerk: &Clerk, suffixed: bool, now_ms: i64) -> Option<&(DataHandle, bool)> {
-        let token = self.session_token(suffixed);
+        let token = self.cookie(suffixed, 0).unwrap_or_default();
         self.cached[usize::from(suffixed)].get_or_init(|| clerk.cached_auth_at(token.as_bytes(), now_ms)).as_ref()
     }
 }
@@ -250,10 +242,10 @@ impl Clerk {
         let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names());
         let pk = self.config().publishable_key();
         let use_suffixed = self.suffixed_cookie_names().is_some() && self.uses_suffixed_cookies(&cookies, now_ms);
+        let chosen = usize::from(use_suffixed);
         // The chosen token's cache answer, if the rules above already looked it up.
-        let looked_up = cookies.cached[usize::from(use_suffixed)].take();
-        let [session, client_uat, dev_browser] =
-            if use_suffixed { cookies.suffixed } else { [cookies.session, cookies.client_uat, cookies.dev_browser] };
+        let looked_up = cookies.cached[chosen].take();
+        let [session, client_uat, dev_browser] = std::mem::take(&mut cookies.flavours[chosen]);
         let session = session.filter(|s| !s.is_empty());
         let client_uat = client_uat.map_or(0, |v| js_parse_int(&v));
         let query_has =
@@ -343,10 +335,9 @@ impl Clerk {
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
     fn uses_suffixed_cookies(&self, cookies: &ClerkCookies<'_>, now_ms: i64) -> bool {
-        let [sfx_session, sfx_uat, _] = &cookies.suffixed;
-        let uat = &cookies.client_uat;
-        let sfx_session = sfx_session.as_deref().unwrap_or_default();
-        let session = cookies.session.as_deref().unwrap_or_default();
+        let (sfx_uat, uat) = (cookies.cookie(true, 1), cookies.cookie(false, 1));
+        let sfx_session = cookies.cookie(true, 0).unwrap_or_default();
+        let session = cookies.cookie(false, 0).unwrap_or_default();
         // Unverified reads for routing only; a token verified before is read from the cache
         // (without copying the claim), looked up once per token.
         let read = |suffixed: bool, name: &str, f: &mut dyn FnMut(Option<&Value>)| match cookies
@@ -354,7 +345,7 @@ impl Clerk {
         {
             Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
             None => {
-                let decoded = jwt::decode(cookies.session_token(suffixed)).ok();
+                let decoded = jwt::decode(cookies.cookie(suffixed, 0).unwrap_or_default()).ok();
                 f(decoded.as_ref().and_then(|d| d.payload.get(name)));
             }
         };
@@ -379,8 +370,6 @@ impl Clerk {
                 Some(false) => {}
             }
         }
-        let sfx_uat = sfx_uat.as_deref();
-        let uat = uat.as_deref();
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
