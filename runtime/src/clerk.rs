@@ -254,6 +254,14 @@ impl LocalClerk {
     }
 }
 
+impl LocalClerk {
+    /// Another handle counted where `self` is counted (no table lookup): for a handle this thread
+    /// has just made, such as the one in the service axum cloned for the request being served.
+    pub(crate) fn share(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
 impl Clone for LocalClerk {
     /// A handle counted by the thread that clones (which may not be the one that made `self`).
     fn clone(&self) -> Self {
@@ -297,6 +305,9 @@ mod tests {
             (0..100).map(|_| first.clone()).chain((0..100).map(|_| LocalClerk::of(&clerk))).collect();
         assert_eq!(shared_count(&clerk), before, "no handle of this thread wrote the shared count");
         assert!(handles.iter().all(|h| Arc::ptr_eq(&h.0, &first.0)));
+        let shared = first.share();
+        assert!(Arc::ptr_eq(&shared.0, &first.0), "share counts where the handle it shares is counted");
+        assert_eq!(shared_count(&clerk), before);
         assert_eq!(handles[0].config().secret_key.as_deref(), Some("sk_test_local"));
     }
 
