@@ -14,14 +14,16 @@ const CHECKED_LINES: usize = 4;
 
 /// The cookies of a request, first occurrence of each name wins (Clerk's `cookie` parser).
 /// Nothing is collected and nothing allocated (except to percent-decode a value): each lookup
-/// walks the pairs again — with the `;` found by a vectorised search, so the ~800-byte session
-/// value costs a few dozen instructions per walk — over lines checked once, in [`Self::parse`].
+/// walks the pairs again — with the `;` and `=` found by a vectorised search, so the ~800-byte
+/// session value costs a few dozen instructions per walk — over lines checked once, in
+/// [`Self::parse`]. Values stay bytes until read as text ([`text`]): the session token is looked
+/// up in the verified-token cache as bytes, and only a token to decode needs converting.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cookies<'a> {
     headers: &'a HeaderMap,
     /// The first `Cookie` lines that are visible ASCII, in order (a line that is not is
     /// skipped whole, as `HeaderValue::to_str` would have it).
-    lines: [&'a str; CHECKED_LINES],
+    lines: [&'a [u8]; CHECKED_LINES],
     kept: usize,
     /// How many header lines were read to fill `lines`, when there are more to read.
     more_from: Option<usize>,
@@ -31,7 +33,7 @@ impl<'a> Cookies<'a> {
     /// Reads every `Cookie` header line, splitting on `;` **before** any percent-decoding, so an
     /// encoded `%3B` can never forge a cookie boundary (Clerk #9466).
     pub(crate) fn parse(headers: &'a HeaderMap) -> Self {
-        let mut cookies = Self { headers, lines: [""; CHECKED_LINES], kept: 0, more_from: None };
+        let mut cookies = Self { headers, lines: [b""; CHECKED_LINES], kept: 0, more_from: None };
         for (read, line) in headers.get_all(COOKIE).iter().enumerate() {
             if cookies.kept == CHECKED_LINES {
                 cookies.more_from = Some(read);
@@ -47,7 +49,7 @@ impl<'a> Cookies<'a> {
 
     /// Calls `visit` with each `name=value` pair (trimmed) in order, at most [`MAX_COOKIE_PAIRS`],
     /// until it returns `true`.
-    fn visit_pairs(&self, mut visit: impl FnMut(&'a str, &'a str) -> bool) {
+    fn visit_pairs(&self, mut visit: impl FnMut(&'a [u8], &'a [u8]) -> bool) {
         let rest = self.more_from.map(|read| self.headers.get_all(COOKIE).iter().skip(read).filter_map(visible_ascii));
         let mut budget = MAX_COOKIE_PAIRS;
         for line in self.lines[..self.kept].iter().copied().chain(rest.into_iter().flatten()) {
@@ -65,17 +67,17 @@ impl<'a> Cookies<'a> {
     /// (`decodeURIComponent`; the raw value is kept otherwise).
     pub(crate) fn get(&self, name: &str) -> Option<Cow<'a, str>> {
         let [value] = self.get_many([name]);
-        value
+        value.and_then(text)
     }
 
-    /// The first value of each of `names`, as [`Self::get`] gives it, in one walk over the pairs
-    /// that stops once every name has been seen.
-    pub(crate) fn get_many<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'a, str>>; N] {
-        let mut raw: [Option<&'a str>; N] = [None; N];
+    /// The first value of each of `names`, as [`Self::get`] gives it but as bytes, in one walk
+    /// over the pairs that stops once every name has been seen.
+    pub(crate) fn get_many<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'a, [u8]>>; N] {
+        let mut raw: [Option<&'a [u8]>; N] = [None; N];
         let mut missing = N;
         self.visit_pairs(|name, value| {
             for (slot, wanted) in raw.iter_mut().zip(names) {
-                if slot.is_none() && name == wanted {
+                if slot.is_none() && name == wanted.as_bytes() {
                     *slot = Some(value);
                     missing -= 1;
                 }
@@ -87,19 +89,28 @@ impl<'a> Cookies<'a> {
 }
 
 /// `decodeURIComponent` when the value contains `%` and decodes to UTF-8; the raw value otherwise.
-fn decode(raw: &str) -> Cow<'_, str> {
-    if memchr::memchr(b'%', raw.as_bytes()).is_none() {
+fn decode(raw: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'%', raw).is_none() {
         return Cow::Borrowed(raw);
     }
-    percent_decode(raw).map_or(Cow::Borrowed(raw), Cow::Owned)
+    percent_decode(raw).map_or(Cow::Borrowed(raw), |decoded| Cow::Owned(decoded.into_bytes()))
 }
 
-/// The line as text if it is visible ASCII or tab (`HeaderValue::to_str`'s rule), checked without
-/// an early exit so that the check vectorises.
-fn visible_ascii(line: &HeaderValue) -> Option<&str> {
+/// A cookie value as text. Always `Some` for what [`Cookies`] gives — lines are visible ASCII, and
+/// decoded values were checked to be UTF-8 — but converting says so without `unsafe`.
+pub(crate) fn text(value: Cow<'_, [u8]>) -> Option<Cow<'_, str>> {
+    match value {
+        Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+        Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
+    }
+}
+
+/// The line if it is visible ASCII or tab (`HeaderValue::to_str`'s rule), checked without an
+/// early exit so that the check vectorises.
+fn visible_ascii(line: &HeaderValue) -> Option<&[u8]> {
     let bytes = line.as_bytes();
     let visible = bytes.iter().fold(true, |visible, &b| visible & ((b' '..=b'~').contains(&b) | (b == b'\t')));
-    visible.then(|| std::str::from_utf8(bytes).ok()).flatten()
+    visible.then_some(bytes)
 }
 
 /// The pairs of one line as `line.split(';')` and `piece.split_once('=')` give them (pieces
@@ -108,8 +119,7 @@ fn visible_ascii(line: &HeaderValue) -> Option<&str> {
 /// Every `;` and `=` of the line comes from one vectorised search, in order: a name ends at the
 /// first of them after the previous `;`, its value at the next `;`. (Scanning byte by byte cost
 /// ~10 instructions a byte, over each name and the start of each value.)
-fn visit_line_pairs<'a>(line: &'a str, visit: &mut dyn FnMut(&'a str, &'a str) -> bool) -> bool {
-    let bytes = line.as_bytes();
+fn visit_line_pairs<'a>(bytes: &'a [u8], visit: &mut dyn FnMut(&'a [u8], &'a [u8]) -> bool) -> bool {
     let mut separators = memchr::memchr2_iter(b'=', b';', bytes);
     let mut start = 0;
     // The first separator of each piece: a `;` ends a piece without `=`.
@@ -119,8 +129,7 @@ fn visit_line_pairs<'a>(line: &'a str, visit: &mut dyn FnMut(&'a str, &'a str) -
             continue;
         }
         let end = separators.by_ref().find(|&i| bytes[i] == b';').unwrap_or(bytes.len());
-        // `;` and `=` are ASCII: every index here is a character boundary.
-        if visit(trim_ows(&line[start..stop]), trim_ows(&line[stop + 1..end])) {
+        if visit(trim_ows(&bytes[start..stop]), trim_ows(&bytes[stop + 1..end])) {
             return true;
         }
         start = end + 1;
@@ -129,22 +138,19 @@ fn visit_line_pairs<'a>(line: &'a str, visit: &mut dyn FnMut(&'a str, &'a str) -
 }
 
 /// Without leading and trailing spaces and tabs.
-fn trim_ows(s: &str) -> &str {
+fn trim_ows(bytes: &[u8]) -> &[u8] {
     let ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let bytes = s.as_bytes();
     let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
-    // Spaces and tabs are ASCII: both ends are character boundaries.
-    &s[start..end]
+    &bytes[start..end]
 }
 
-fn percent_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
+fn percent_decode(bytes: &[u8]) -> Option<String> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = raw.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -290,12 +296,13 @@ mod tests {
     fn cookie_pairs_are_split_and_trimmed_as_before() {
         let h = headers(COOKIE, &[" a = 1 ;\tb=2;;novalue; c=x=y ;d=", "e=5"]);
         let c = Cookies::parse(&h);
-        let mut found: Vec<(&str, &str)> = Vec::new();
+        let mut found: Vec<(&[u8], &[u8])> = Vec::new();
         c.visit_pairs(|name, value| {
             found.push((name, value));
             false
         });
-        assert_eq!(found, [("a", "1"), ("b", "2"), ("c", "x=y"), ("d", ""), ("e", "5")]);
+        let expected: [(&[u8], &[u8]); 5] = [(b"a", b"1"), (b"b", b"2"), (b"c", b"x=y"), (b"d", b""), (b"e", b"5")];
+        assert_eq!(found, expected);
     }
 
     /// The pairs `split(';')`, `split_once('=')` and trimming give: what the walk must match.
@@ -309,8 +316,8 @@ mod tests {
 
     fn walked_pairs(line: &str) -> Vec<(&str, &str)> {
         let mut found = Vec::new();
-        visit_line_pairs(line, &mut |name, value| {
-            found.push((name, value));
+        visit_line_pairs(line.as_bytes(), &mut |name, value| {
+            found.push((std::str::from_utf8(name).unwrap(), std::str::from_utf8(value).unwrap()));
             false
         });
         found
@@ -377,7 +384,7 @@ mod tests {
         let h = headers(COOKIE, &["a=1; b=%41; a=2; c=3", "d=4; b=5"]);
         let c = Cookies::parse(&h);
         let names = ["b", "a", "missing", "d", "a"];
-        let many = c.get_many(names);
+        let many = c.get_many(names).map(|value| value.and_then(text));
         assert_eq!(many, names.map(|n| c.get(n)));
         assert_eq!(many, [Some("A".into()), Some("1".into()), None, Some("4".into()), Some("1".into())]);
     }

@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 
 use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
-use crate::cookies::{header_token, js_parse_int, until_space, Cookies, HeaderToken};
+use crate::cookies::{header_token, js_parse_int, text, until_space, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
 use crate::jwt;
 use crate::publishable_key::InstanceType;
@@ -154,8 +154,8 @@ const DEV_BROWSER: &str = "__clerk_db_jwt";
 /// The cookies Clerk's rules read (§5.2), found in one walk over the `Cookie` header.
 struct ClerkCookies<'h> {
     /// `[session, client_uat, dev_browser]`, unsuffixed (0) and suffixed (1; none without a
-    /// publishable key).
-    flavours: [[Option<Cow<'h, str>>; 3]; 2],
+    /// publishable key), as bytes: a session token verified before is never read as text.
+    flavours: [[Option<Cow<'h, [u8]>>; 3]; 2],
     /// The verified-token cache's answer for each flavour's session token, looked up at most
     /// once: the suffixed-cookie rules read their claims up to three times, and the decision
     /// reads the chosen one again.
@@ -177,14 +177,14 @@ impl<'h> ClerkCookies<'h> {
     }
 
     /// One flavour's cookie (`0` session, `1` client UAT, `2` dev browser).
-    fn cookie(&self, suffixed: bool, which: usize) -> Option<&str> {
+    fn cookie(&self, suffixed: bool, which: usize) -> Option<&[u8]> {
         self.flavours[usize::from(suffixed)][which].as_deref()
     }
 
     /// What the cache knows of one flavour's session token, looked up on first ask.
     fn cached(&self, clerk: &Clerk, suffixed: bool, now_ms: i64) -> Option<&(DataHandle, bool)> {
         let token = self.cookie(suffixed, 0).unwrap_or_default();
-        self.cached[usize::from(suffixed)].get_or_init(|| clerk.cached_auth_at(token.as_bytes(), now_ms)).as_ref()
+        self.cached[usize::from(suffixed)].get_or_init(|| clerk.cached_auth_at(token, now_ms)).as_ref()
     }
 }
 
@@ -247,7 +247,7 @@ impl Clerk {
         let looked_up = cookies.cached[chosen].take();
         let [session, client_uat, dev_browser] = std::mem::take(&mut cookies.flavours[chosen]);
         let session = session.filter(|s| !s.is_empty());
-        let client_uat = client_uat.map_or(0, |v| js_parse_int(&v));
+        let client_uat = client_uat.and_then(text).map_or(0, |v| js_parse_int(&v));
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
         let done = |reason| Next::Done(RequestState::signed_out(reason, ""));
@@ -269,22 +269,26 @@ impl Clerk {
             (_, Some(session)) => session,
         };
         // `iat` before `__client_uat` is decided before verification, as Clerk does; a token
-        // verified before is not decoded again.
-        let cached = looked_up.unwrap_or_else(|| self.cached_auth_at(session.as_bytes(), now_ms));
-        let iat = match &cached {
-            Some((auth, _)) => auth.iat().unwrap_or(0.0),
-            None => match jwt::decode(&session) {
-                Ok(decoded) => decoded.payload_number("iat").unwrap_or(0.0),
-                Err(err) => return Next::Done(token_error_state(err.with_carrier(TokenCarrier::Cookie))),
-            },
+        // verified before is not decoded again, nor read as text.
+        let iat_before_uat = |iat: Option<f64>| iat.unwrap_or(0.0) < client_uat as f64;
+        if let Some(hit) = looked_up.unwrap_or_else(|| self.cached_auth_at(&session, now_ms)) {
+            if iat_before_uat(hit.0.iat()) {
+                return done(Reason::SessionTokenIatBeforeClientUat);
+            }
+            return Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Cookie));
+        }
+        let Some(session) = text(session) else {
+            let err = TokenError::new(Reason::TokenInvalid, "The session cookie is not valid UTF-8.");
+            return Next::Done(token_error_state(err.with_carrier(TokenCarrier::Cookie)));
         };
-        if iat < client_uat as f64 {
+        let iat = match jwt::decode(&session) {
+            Ok(decoded) => decoded.payload_number("iat"),
+            Err(err) => return Next::Done(token_error_state(err.with_carrier(TokenCarrier::Cookie))),
+        };
+        if iat_before_uat(iat) {
             return done(Reason::SessionTokenIatBeforeClientUat);
         }
-        match cached {
-            Some(hit) => Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Cookie)),
-            None => Next::Verify(session, TokenCarrier::Cookie),
-        }
+        Next::Verify(session, TokenCarrier::Cookie)
     }
 
     /// A token from `Authorization`: a token verified before is matched byte for byte (so it is
@@ -335,6 +339,7 @@ impl Clerk {
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
     fn uses_suffixed_cookies(&self, cookies: &ClerkCookies<'_>, now_ms: i64) -> bool {
+        const ZERO: &[u8] = b"0";
         let (sfx_uat, uat) = (cookies.cookie(true, 1), cookies.cookie(false, 1));
         let sfx_session = cookies.cookie(true, 0).unwrap_or_default();
         let session = cookies.cookie(false, 0).unwrap_or_default();
@@ -345,7 +350,8 @@ impl Clerk {
         {
             Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
             None => {
-                let decoded = jwt::decode(cookies.cookie(suffixed, 0).unwrap_or_default()).ok();
+                let token = std::str::from_utf8(cookies.cookie(suffixed, 0).unwrap_or_default());
+                let decoded = token.ok().and_then(|token| jwt::decode(token).ok());
                 f(decoded.as_ref().and_then(|d| d.payload.get(name)));
             }
         };
@@ -373,16 +379,16 @@ impl Clerk {
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
-        if sfx_uat != Some("0") && uat != Some("0") && number(false, "iat") > number(true, "iat") {
+        if sfx_uat != Some(ZERO) && uat != Some(ZERO) && number(false, "iat") > number(true, "iat") {
             return false;
         }
-        if sfx_uat == Some("0") && uat != Some("0") {
+        if sfx_uat == Some(ZERO) && uat != Some(ZERO) {
             return false;
         }
         let now_secs = (now_ms / 1000) as f64;
         if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
-            && sfx_uat != Some("0")
-            && uat == Some("0")
+            && sfx_uat != Some(ZERO)
+            && uat == Some(ZERO)
             && number(true, "exp") <= now_secs
         {
             return false;
