@@ -1,12 +1,13 @@
 //! What the layer remembers about a request for later decisions: the Clerk instance, whether the
 //! request is a page request, how to rebuild its URL, and whether keys were unavailable.
 
-use http::header::{ACCEPT, COOKIE, HOST};
-use http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue, Uri};
 use url::Url;
 
 use crate::clerk::LocalClerk;
 use crate::cookies::Cookies;
+use crate::headers::RequestHeaders;
 
 /// Per-request context attached to every [`Auth`](crate::Auth) the layer produces.
 #[derive(Debug)]
@@ -33,56 +34,24 @@ pub(crate) struct RequestInfo {
     pub(crate) htmx: bool,
 }
 
-const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const HX_REQUEST: HeaderName = HeaderName::from_static("hx-request");
-
 /// Clerk's `getFirstValueFromHeader`: the first comma-separated value, trimmed.
 fn first_value(value: Option<&HeaderValue>) -> Option<&str> {
     value.and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl RequestInfo {
-    /// One pass over the headers (a request carries a handful; seven map lookups cost more). The
-    /// first value of each header counts, as `HeaderMap::get` would give it.
-    pub(crate) fn from_request(uri: &Uri, headers: &HeaderMap) -> Self {
-        let mut info = Self {
+    /// What later decisions need of a request whose headers the layer walked. The `Cookie` line
+    /// is kept only for a development instance (its redirects carry the dev-browser token).
+    pub(crate) fn from_request(uri: &Uri, found: &RequestHeaders<'_>, keep_cookie: bool) -> Self {
+        Self {
             uri: uri.clone(),
-            host: None,
-            forwarded_host: None,
-            forwarded_proto: None,
-            cookie: None,
-            page: false,
-            htmx: false,
-        };
-        let (mut dest, mut htmx) = (None, None);
-        let mut accepts_html = false;
-        let first = |slot: &mut Option<HeaderValue>, value: &HeaderValue| {
-            if slot.is_none() {
-                *slot = Some(value.clone());
-            }
-        };
-        for (name, value) in headers {
-            if name == HOST {
-                first(&mut info.host, value);
-            } else if name == COOKIE {
-                first(&mut info.cookie, value);
-            } else if name == ACCEPT {
-                accepts_html |= value.as_bytes().windows(9).any(|w| w == b"text/html");
-            } else if name == SEC_FETCH_DEST {
-                dest.get_or_insert(value);
-            } else if name == HX_REQUEST {
-                htmx.get_or_insert(value);
-            } else if name == X_FORWARDED_HOST {
-                first(&mut info.forwarded_host, value);
-            } else if name == X_FORWARDED_PROTO {
-                first(&mut info.forwarded_proto, value);
-            }
+            host: found.host.cloned(),
+            forwarded_host: found.forwarded_host.cloned(),
+            forwarded_proto: found.forwarded_proto.cloned(),
+            cookie: found.cookie_lines[0].filter(|_| keep_cookie).cloned(),
+            page: found.page,
+            htmx: found.htmx,
         }
-        info.page = matches!(dest.map(HeaderValue::as_bytes), Some(b"document" | b"iframe")) || accepts_html;
-        info.htmx = htmx.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
-        info
     }
 
     /// The development-browser token (`__clerk_db_jwt` query parameter or cookie).

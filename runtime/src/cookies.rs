@@ -1,16 +1,14 @@
 //! Reading the `Cookie` and `Authorization` headers the way Clerk does, minus its pitfalls
 //! (clerk-semantics §5.2, security §6).
 
-use http::header::{AUTHORIZATION, COOKIE};
+use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use std::borrow::Cow;
 
+use crate::headers::{RequestHeaders, COOKIE_LINES};
+
 /// Most cookie pairs looked at per request: a flood of cookies costs bounded work.
 const MAX_COOKIE_PAIRS: usize = 256;
-
-/// `Cookie` lines checked once per request and kept: browsers send one line (HTTP/2 clients may
-/// split cookies over several); lines past these are checked again on each lookup.
-const CHECKED_LINES: usize = 4;
 
 /// The cookies of a request, first occurrence of each name wins (Clerk's `cookie` parser).
 /// Nothing is collected and nothing allocated (except to percent-decode a value): each lookup
@@ -21,28 +19,29 @@ const CHECKED_LINES: usize = 4;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cookies<'a> {
     headers: &'a HeaderMap,
-    /// The first `Cookie` lines that are visible ASCII, in order (a line that is not is
-    /// skipped whole, as `HeaderValue::to_str` would have it).
-    lines: [&'a [u8]; CHECKED_LINES],
+    /// Those of the first [`COOKIE_LINES`] `Cookie` lines that are visible ASCII, in order (a
+    /// line that is not is skipped whole, as `HeaderValue::to_str` would have it). Lines past
+    /// these are checked again on each lookup.
+    lines: [&'a [u8]; COOKIE_LINES],
     kept: usize,
-    /// How many header lines were read to fill `lines`, when there are more to read.
-    more_from: Option<usize>,
+    /// More lines follow the first [`COOKIE_LINES`].
+    more: bool,
 }
 
 impl<'a> Cookies<'a> {
     /// Reads every `Cookie` header line, splitting on `;` **before** any percent-decoding, so an
     /// encoded `%3B` can never forge a cookie boundary (Clerk #9466).
     pub(crate) fn parse(headers: &'a HeaderMap) -> Self {
-        let mut cookies = Self { headers, lines: [b""; CHECKED_LINES], kept: 0, more_from: None };
-        for (read, line) in headers.get_all(COOKIE).iter().enumerate() {
-            if cookies.kept == CHECKED_LINES {
-                cookies.more_from = Some(read);
-                break;
-            }
-            if let Some(line) = visible_ascii(line) {
-                cookies.lines[cookies.kept] = line;
-                cookies.kept += 1;
-            }
+        Self::from_lines(&RequestHeaders::read(headers))
+    }
+
+    /// The cookies of the `Cookie` lines a walk over the headers found.
+    pub(crate) fn from_lines(found: &RequestHeaders<'a>) -> Self {
+        let mut cookies =
+            Self { headers: found.map, lines: [b""; COOKIE_LINES], kept: 0, more: found.more_cookie_lines };
+        for line in found.cookie_lines.iter().flatten().filter_map(|line| visible_ascii(line)) {
+            cookies.lines[cookies.kept] = line;
+            cookies.kept += 1;
         }
         cookies
     }
@@ -50,7 +49,7 @@ impl<'a> Cookies<'a> {
     /// Calls `visit` with each `name=value` pair (trimmed) in order, at most [`MAX_COOKIE_PAIRS`],
     /// until it returns `true`.
     fn visit_pairs(&self, mut visit: impl FnMut(&'a [u8], &'a [u8]) -> bool) {
-        let rest = self.more_from.map(|read| self.headers.get_all(COOKIE).iter().skip(read).filter_map(visible_ascii));
+        let rest = self.more.then(|| self.headers.get_all(COOKIE).iter().skip(COOKIE_LINES).filter_map(visible_ascii));
         let mut budget = MAX_COOKIE_PAIRS;
         for line in self.lines[..self.kept].iter().copied().chain(rest.into_iter().flatten()) {
             let stop = visit_line_pairs(line, &mut |name, value| {
@@ -201,12 +200,11 @@ pub(crate) fn until_space(bytes: &[u8]) -> &[u8] {
 /// Clerk's `parseAuthorizationHeader`: `value.split(' ', 2)`; with no second piece the whole value
 /// is the token; `Bearer` (exact case) takes the second piece; any other scheme is ignored. More
 /// than one `Authorization` line is refused rather than guessed at (RFC 9110 §5.3).
-pub(crate) fn header_token(headers: &HeaderMap) -> HeaderToken<'_> {
-    let mut lines = headers.get_all(AUTHORIZATION).iter();
-    let Some(first) = lines.next() else {
+pub(crate) fn header_token<'h>(found: &RequestHeaders<'h>) -> HeaderToken<'h> {
+    let Some(first) = found.authorization else {
         return HeaderToken::Absent;
     };
-    if lines.next().is_some() {
+    if found.several_authorizations {
         return HeaderToken::Unusable("More than one Authorization header was sent.");
     }
     let value = first.as_bytes();
@@ -251,7 +249,13 @@ pub(crate) fn js_parse_int(value: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::AUTHORIZATION;
     use http::HeaderValue;
+
+    fn authorization(values: &[&str]) -> HeaderToken<'static> {
+        let map = Box::leak(Box::new(headers(AUTHORIZATION, values)));
+        header_token(&RequestHeaders::read(map))
+    }
 
     fn headers(name: http::header::HeaderName, values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -263,11 +267,11 @@ mod tests {
 
     #[test]
     fn authorization_parsing_follows_clerk() {
-        let token = |values: &[&str]| header_token(&headers(AUTHORIZATION, values)).token().map(<[u8]>::to_vec);
+        let token = |values: &[&str]| authorization(values).token().map(<[u8]>::to_vec);
         assert_eq!(token(&["Bearer a.b.c"]).as_deref(), Some(&b"a.b.c"[..]));
         assert_eq!(token(&["a.b.c"]).as_deref(), Some(&b"a.b.c"[..]));
-        assert_eq!(header_token(&headers(AUTHORIZATION, &["Basic dXNlcjpwYXNz"])), HeaderToken::Absent);
-        assert_eq!(header_token(&headers(AUTHORIZATION, &["bearer a.b.c"])), HeaderToken::Absent);
+        assert_eq!(authorization(&["Basic dXNlcjpwYXNz"]), HeaderToken::Absent);
+        assert_eq!(authorization(&["bearer a.b.c"]), HeaderToken::Absent);
         assert_eq!(token(&["Bearer "]).as_deref(), Some(&b"Bearer"[..]));
         assert_eq!(
             token(&["Bearer  a.b.c"]).as_deref(),
@@ -275,8 +279,8 @@ mod tests {
             "split(' ', 2) gives an empty second piece"
         );
         assert_eq!(token(&["Bearer a.b.c, Bearer x.y.z"]).as_deref(), Some(&b"a.b.c,"[..]));
-        assert!(matches!(header_token(&headers(AUTHORIZATION, &["Bearer a", "Bearer b"])), HeaderToken::Unusable(_)));
-        assert_eq!(header_token(&headers(AUTHORIZATION, &[""])), HeaderToken::Absent);
+        assert!(matches!(authorization(&["Bearer a", "Bearer b"]), HeaderToken::Unusable(_)));
+        assert_eq!(authorization(&[""]), HeaderToken::Absent);
         assert_eq!(token(&["Bearer a.b.c d.e.f"]).as_deref(), Some(&b"a.b.c"[..]));
         assert_eq!(token(&["Bearer a.b.c "]).as_deref(), Some(&b"a.b.c"[..]));
     }
@@ -382,14 +386,14 @@ mod tests {
 
     #[test]
     fn lines_past_the_checked_ones_are_read_in_order() {
-        let lines: Vec<String> = (0..CHECKED_LINES + 3).map(|i| format!("c{i}={i}; dup={i}")).collect();
+        let lines: Vec<String> = (0..COOKIE_LINES + 3).map(|i| format!("c{i}={i}; dup={i}")).collect();
         let mut h = HeaderMap::new();
         h.append(COOKIE, HeaderValue::from_bytes(b"skipped=\xff").unwrap());
         for line in &lines {
             h.append(COOKIE, HeaderValue::from_str(line).unwrap());
         }
         let c = Cookies::parse(&h);
-        for i in 0..CHECKED_LINES + 3 {
+        for i in 0..COOKIE_LINES + 3 {
             assert_eq!(c.get(&format!("c{i}")).as_deref(), Some(i.to_string().as_str()), "line {i}");
         }
         assert_eq!(c.get("dup").as_deref(), Some("0"), "the first occurrence wins");

@@ -16,6 +16,8 @@ use tower_service::Service;
 use crate::auth::Auth;
 use crate::clerk::{Clerk, LocalClerk};
 use crate::context::{RequestContext, RequestInfo};
+use crate::headers::RequestHeaders;
+use crate::publishable_key::InstanceType;
 use crate::rejection::MissingClerkLayer;
 use crate::request::{AuthStatus, RequestState};
 
@@ -193,9 +195,13 @@ where
         // Known without waiting (a token verified before, or signed out without needing a key):
         // the service driven to readiness is called right away and its future runs under the
         // task-local; no clone of it and no boxed future.
-        let pending = match clerk.authenticate_now(request.uri(), request.headers()) {
+        // One walk over the headers serves the decision and the context redirects need.
+        let found = RequestHeaders::read(request.headers());
+        let keep_cookie = clerk.config().instance_type() == Some(InstanceType::Development);
+        let info = RequestInfo::from_request(request.uri(), &found, keep_cookie);
+        let pending = match clerk.authenticate_now(request.uri(), &found) {
             Ok(state) => {
-                let (auth, debug_headers) = attach(clerk, state, &mut request, self.extensions);
+                let (auth, debug_headers) = attach(clerk, state, info, &mut request, self.extensions);
                 let future = self.inner.call(request);
                 return ResponseFuture {
                     kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
@@ -211,7 +217,7 @@ where
             kind: Kind::Boxed {
                 future: Box::pin(async move {
                     let state = clerk.finish(pending).await;
-                    let (auth, debug_headers) = attach(clerk, state, &mut request, extensions);
+                    let (auth, debug_headers) = attach(clerk, state, info, &mut request, extensions);
                     let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
                     Ok(with_debug_headers(response, debug_headers))
                 }),
@@ -226,14 +232,11 @@ where
 fn attach<B>(
     clerk: LocalClerk,
     state: RequestState,
+    info: RequestInfo,
     request: &mut Request<B>,
     extensions: bool,
 ) -> (Auth, Option<Box<HeaderMap>>) {
-    let ctx = RequestContext {
-        request: Some(RequestInfo::from_request(request.uri(), request.headers())),
-        infrastructure: state.is_infrastructure_failure(),
-        clerk,
-    };
+    let ctx = RequestContext { request: Some(info), infrastructure: state.is_infrastructure_failure(), clerk };
     let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| Box::new(state.debug_headers()));
     let auth = state.into_auth().with_context(ctx);
     if extensions {

@@ -64,6 +64,7 @@ mod cookies;
 mod error;
 mod extract;
 mod has;
+mod headers;
 mod jwks;
 mod jwt;
 mod keys;

@@ -11,6 +11,7 @@ use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
 use crate::cookies::{header_token, js_parse_int, text, until_space, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
+use crate::headers::RequestHeaders;
 use crate::jwt;
 use crate::publishable_key::InstanceType;
 
@@ -163,8 +164,8 @@ struct ClerkCookies<'h> {
 }
 
 impl<'h> ClerkCookies<'h> {
-    fn read(headers: &'h HeaderMap, suffixed: Option<&SuffixedCookieNames>) -> Self {
-        let cookies = Cookies::parse(headers);
+    fn read(found: &RequestHeaders<'h>, suffixed: Option<&SuffixedCookieNames>) -> Self {
+        let cookies = Cookies::from_lines(found);
         let flavours = match suffixed {
             Some(n) => {
                 let [session, uat, dev, sfx_session, sfx_uat, sfx_dev] =
@@ -191,7 +192,7 @@ impl<'h> ClerkCookies<'h> {
 impl Clerk {
     /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
     pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
-        match self.authenticate_now(uri, headers) {
+        match self.authenticate_now(uri, &RequestHeaders::read(headers)) {
             Ok(state) => state,
             Err(pending) => self.finish(pending).await,
         }
@@ -201,7 +202,7 @@ impl Clerk {
     /// verified-token cache hit) or a decision that needs no key. Otherwise the token that must
     /// be verified, which may wait for the JWKS: pass it to [`Self::finish`]. The clock is read
     /// once, here, for the whole request.
-    pub(crate) fn authenticate_now(&self, uri: &Uri, headers: &HeaderMap) -> Result<RequestState, Pending> {
+    pub(crate) fn authenticate_now(&self, uri: &Uri, headers: &RequestHeaders<'_>) -> Result<RequestState, Pending> {
         let now_ms = self.config().clock.now_ms();
         match self.decide(uri, headers, now_ms) {
             Next::Done(state) => Ok(state),
@@ -215,7 +216,7 @@ impl Clerk {
     }
 
     /// Every decision of §5.3 that needs no key, in Clerk's order.
-    fn decide<'h>(&self, uri: &Uri, headers: &'h HeaderMap, now_ms: i64) -> Next<'h> {
+    fn decide<'h>(&self, uri: &Uri, headers: &RequestHeaders<'h>, now_ms: i64) -> Next<'h> {
         match header_token(headers) {
             HeaderToken::Bearer(rest) => {
                 // Most requests repeat a token verified before. A cached token has no space (see
