@@ -285,6 +285,8 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         match self.project().kind.project() {
+            // A signed-in request has no debug headers: its response is passed on untouched.
+            KindProjection::Ready { future, debug_headers: None } => future.poll(cx),
             KindProjection::Ready { future, debug_headers } => match future.poll(cx) {
                 Poll::Ready(Ok(response)) => Poll::Ready(Ok(with_debug_headers(response, debug_headers.take()))),
                 other => other,
