@@ -224,12 +224,19 @@ impl VerifiedCache {
 }
 
 /// Compares without an early exit, so response timing says nothing about how much of a cached
-/// token a guess matched. The byte-wise OR fold vectorises.
+/// token a guess matched. Whole 8-byte words are folded (the fold vectorises), then the few
+/// bytes after the last one.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    let ((a_words, a_rest), (b_words, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let words = a_words
+        .iter()
+        .zip(b_words)
+        .fold(0_u64, |diff, (x, y)| diff | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)));
+    let rest = a_rest.iter().zip(b_rest).fold(0_u8, |diff, (x, y)| diff | (x ^ y));
+    (words | u64::from(rest)) == 0
 }
 
 #[cfg(test)]
@@ -263,14 +270,19 @@ mod tests {
 
     #[test]
     fn constant_time_comparison_finds_any_difference() {
-        let a: Vec<u8> = (0..1000_u32).map(|i| (i % 251) as u8).collect();
+        // 1 003 bytes: 125 whole words and a tail of three.
+        let a: Vec<u8> = (0..1003_u32).map(|i| (i % 251) as u8).collect();
         assert!(constant_time_eq(&a, &a.clone()));
-        for i in [0, 7, 8, 500, 991, 992, 999] {
-            let mut b = a.clone();
-            b[i] ^= 1;
-            assert!(!constant_time_eq(&a, &b), "{i}");
+        for i in [0, 7, 8, 500, 991, 992, 999, 1000, 1002] {
+            for bit in [0x01, 0x80] {
+                let mut b = a.clone();
+                b[i] ^= bit;
+                assert!(!constant_time_eq(&a, &b), "byte {i}, bit {bit:#04x}");
+            }
         }
-        assert!(!constant_time_eq(&a, &a[..999]));
+        assert!(!constant_time_eq(&a, &a[..1002]));
+        assert!(constant_time_eq(&a[..5], &a[..5]));
+        assert!(!constant_time_eq(b"abcde", b"abcdf"));
         assert!(constant_time_eq(b"", b""));
     }
 
