@@ -20,6 +20,10 @@
 # generator competing for the same cores.
 # CARRIER=cookie sends the token in `__session` among other cookies, as a browser does, instead
 # of `Authorization: Bearer` (the peers read only the header: use PEERS=0).
+# RESTART=1 (default) starts a fresh bench_server for every round: two runs of one binary could
+# differ by more than their intervals (0.921 [0.913, 0.941] against 0.977 [0.956, 0.989] on one
+# afternoon) — something fixed for a process's life (thread placement, memory layout) — and only
+# rounds from different processes put that variation inside the interval. RESTART=0 keeps one.
 # Usage: benches/e2e.sh   (from the repository root; ROUTES limits bench_server's routes)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,6 +33,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 PEERS=${PEERS:-1}
 ISOLATE=${ISOLATE:-0}
+RESTART=${RESTART:-1}
 server_cpu=() client_cpu=() node_workers=2
 if [ "$ISOLATE" = 1 ]; then
   server_cpu=(taskset -c 0) client_cpu=(taskset -c 1) node_workers=1
@@ -37,21 +42,30 @@ fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build -q --release --bin bench_server
 out=$(mktemp)
-"${server_cpu[@]}" ./target/release/bench_server 0 >"$out" &
-server=$!
+rounds_out=$(mktemp)
+server=
 node_pid=
 trap 'kill $server 2>/dev/null; [ -z "$node_pid" ] || { pkill -P "$node_pid"; kill "$node_pid"; } 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; done
-token=$(sed -n 's/^token=//p' "$out")
-addr=$(sed -n 's/^listening=//p' "$out")
-outer=$(sed -n 's/^outer_listening=//p' "$out")
-if [ "${CARRIER:-bearer}" = cookie ]; then
-  credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __session=$token; other=1"
-else
-  credential="Authorization: Bearer $token"
-fi
 routes=${ROUTES:-/open /layered /protected /hand}  # ROUTES="/open /protected": more rounds per minute
 [ "$PEERS" = 1 ] && routes="$routes /peer/clerk-rs /peer/jwt-authorizer"
+start_server() { # a fresh bench_server (its own key and token), warmed up
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; fi
+  : >"$out"
+  "${server_cpu[@]}" ./target/release/bench_server 0 >"$out" &
+  server=$!
+  for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; done
+  token=$(sed -n 's/^token=//p' "$out")
+  addr=$(sed -n 's/^listening=//p' "$out")
+  outer=$(sed -n 's/^outer_listening=//p' "$out")
+  if [ "${CARRIER:-bearer}" = cookie ]; then
+    credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __session=$token; other=1"
+  else
+    credential="Authorization: Bearer $token"
+  fi
+  # Warm-up (connection pools; our JWKS is prefetched, clerk-rs fetches on its first request).
+  for route in $routes; do wrk -t1 -c8 -d1s -H "$credential" "http://$addr$route" >/dev/null; done
+  wrk -t1 -c8 -d1s -H "$credential" "http://$outer/protected" >/dev/null
+}
 run() { # run <url> <label>
   "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$credential" "$1" |
     awk -v route="$2" '
@@ -61,13 +75,11 @@ run() { # run <url> <label>
       /Non-2xx/ {bad=$NF}
       END {printf "%s %s %s %s %s\n", route, rps, p50, p99, (bad==""?0:bad)}'
 }
-# Warm-up (connection pools; our JWKS is prefetched, clerk-rs fetches on its first request).
-for route in $routes; do wrk -t1 -c8 -d1s -H "$credential" "http://$addr$route" >/dev/null; done
 # ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
 # every route alike; each route's median round is reported.
-wrk -t1 -c8 -d1s -H "$credential" "http://$outer/protected" >/dev/null
 reversed=$(echo "$routes" | tr ' ' '\n' | tac | tr '\n' ' ')
-all=$(for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$ROUNDS"); do
+  if [ "$round" = 1 ] || [ "$RESTART" = 1 ]; then start_server; fi
   if [ $((round % 2)) = 1 ]; then
     for route in $routes; do run "http://$addr$route" "$route"; done
     run "http://$outer/protected" "/outer-protected"
@@ -75,7 +87,8 @@ all=$(for round in $(seq 1 "$ROUNDS"); do
     run "http://$outer/protected" "/outer-protected"
     for route in $reversed; do run "http://$addr$route" "$route"; done
   fi
-done)
+done >"$rounds_out"
+all=$(cat "$rounds_out")
 # Clerk's Node SDK last, in its own server, so that its processes are not running beside ours.
 if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
   [ -d node/node_modules/@clerk/backend ] ||
