@@ -105,8 +105,8 @@ pub(crate) fn text(value: Cow<'_, [u8]>) -> Option<Cow<'_, str>> {
 }
 
 /// The line if it is visible ASCII or tab (`HeaderValue::to_str`'s rule), checked without an
-/// early exit so that the check vectorises: its smallest and largest bytes first (two
-/// instructions per 16 bytes), byte by byte only when they say there is a tab or worse.
+/// early exit so that the check vectorises: its smallest and largest bytes first (one vector
+/// minimum and maximum per 16 bytes), byte by byte only when they say there is a tab or worse.
 fn visible_ascii(line: &HeaderValue) -> Option<&[u8]> {
     let bytes = line.as_bytes();
     let (lowest, highest) = bytes.iter().fold((u8::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
