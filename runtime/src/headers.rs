@@ -29,6 +29,8 @@ pub(crate) struct RequestHeaders<'h> {
     pub(crate) cookie_lines: [Option<&'h HeaderValue>; COOKIE_LINES],
     /// More `Cookie` lines follow the kept ones.
     pub(crate) more_cookie_lines: bool,
+    /// `Host`, `X-Forwarded-Host` and `X-Forwarded-Proto`: the origin the browser sees, when none
+    /// is configured (§3.3 `deriveUrlFromHeaders`).
     pub(crate) host: Option<&'h HeaderValue>,
     pub(crate) forwarded_host: Option<&'h HeaderValue>,
     pub(crate) forwarded_proto: Option<&'h HeaderValue>,
