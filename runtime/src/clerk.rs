@@ -12,6 +12,7 @@ use crate::config::{ClerkConfig, ConfigError};
 use crate::context::RequestContext;
 use crate::error::TokenError;
 use crate::jwks::{JwksCache, JwksEndpoint};
+use crate::publishable_key::InstanceType;
 use crate::request::RequestState;
 use crate::verify::{KeySource, Verifier};
 
@@ -47,6 +48,8 @@ pub struct Clerk(Arc<Inner>);
 #[repr(align(128))]
 struct Inner {
     suffixed_cookies: Option<SuffixedCookieNames>,
+    /// A development instance (its redirects carry the dev-browser token), known once.
+    development: bool,
     config: ClerkConfig,
     verifier: Verifier,
     cache: VerifiedCache,
@@ -104,7 +107,8 @@ impl Clerk {
                 dev_browser: format!("__clerk_db_jwt_{suffix}"),
             }
         });
-        Ok(Self(Arc::new(Inner { suffixed_cookies, config, verifier, cache, http })))
+        let development = config.instance_type() == Some(InstanceType::Development);
+        Ok(Self(Arc::new(Inner { suffixed_cookies, development, config, verifier, cache, http })))
     }
 
     /// The configuration.
@@ -181,6 +185,11 @@ impl Clerk {
     /// `__session_<suffix>` and friends, computed once from the publishable key.
     pub(crate) fn suffixed_cookie_names(&self) -> Option<&SuffixedCookieNames> {
         self.0.suffixed_cookies.as_ref()
+    }
+
+    /// A development instance (`pk_test_`, or a test secret key without a publishable key).
+    pub(crate) fn is_development(&self) -> bool {
+        self.0.development
     }
 
     /// How many verified tokens are cached (for metrics).

@@ -17,7 +17,6 @@ use crate::auth::Auth;
 use crate::clerk::{Clerk, LocalClerk};
 use crate::context::{RequestContext, RequestInfo};
 use crate::headers::RequestHeaders;
-use crate::publishable_key::InstanceType;
 use crate::rejection::MissingClerkLayer;
 use crate::request::{AuthStatus, RequestState};
 
@@ -197,8 +196,7 @@ where
         // task-local; no clone of it and no boxed future.
         // One walk over the headers serves the decision and the context redirects need.
         let found = RequestHeaders::read(request.headers());
-        let keep_cookie = clerk.config().instance_type() == Some(InstanceType::Development);
-        let info = RequestInfo::from_request(request.uri(), &found, keep_cookie);
+        let info = RequestInfo::from_request(request.uri(), &found, clerk.is_development());
         let pending = match clerk.authenticate_now(request.uri(), &found) {
             Ok(state) => {
                 let (auth, debug_headers) = attach(clerk, state, info, &mut request, self.extensions);
