@@ -414,16 +414,18 @@ async fn a_malformed_unsuffixed_session_is_used_and_signs_out() {
 const UNSUFFIXED_USER: &str = "user_unsuffixed";
 const SUFFIXED_USER: &str = "user_suffixed";
 
-/// Asks with `cookie` three times — neither token cached (only the unsuffixed one primed), then
-/// each primed in turn — and returns the user of every answer: the rules must not depend on
-/// which tokens the verified-token cache already holds.
-async fn suffixed_rule_answers(cookie_for: impl Fn(&str, &str, &str) -> String, iats: (i64, i64)) -> Vec<String> {
+/// Sends both cookie flavours — `__client_uat=1`, the suffixed client UAT `suffixed_uat` (none
+/// when `None`), the sessions issued at `iats` (unsuffixed, suffixed) — three times: neither token
+/// cached, then each primed in turn. Returns the user of every answer: the rules must not depend
+/// on which tokens the verified-token cache already holds.
+async fn suffixed_rule_answers(suffixed_uat: Option<&str>, iats: (i64, i64)) -> Vec<String> {
     let (_server, builder) = setup(PK_LIVE).await;
     let clerk = clerk(builder);
     let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
     let unsuffixed = mint_mock(json!({"sub": UNSUFFIXED_USER, "iat": iats.0}));
     let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "iat": iats.1}));
-    let cookie = cookie_for(&sfx, &unsuffixed, &suffixed);
+    let sfx_uat = suffixed_uat.map(|uat| format!("__client_uat_{sfx}={uat}; ")).unwrap_or_default();
+    let cookie = format!("__client_uat=1; __session={unsuffixed}; {sfx_uat}__session_{sfx}={suffixed}");
     let mut users = Vec::new();
     for prime in [None, Some(&unsuffixed), Some(&suffixed)] {
         if let Some(token) = prime {
@@ -437,44 +439,28 @@ async fn suffixed_rule_answers(cookie_for: impl Fn(&str, &str, &str) -> String, 
 #[tokio::test]
 async fn a_newer_unsuffixed_session_is_used_whatever_is_cached() {
     // usesSuffixedCookies rule 4
-    let users = suffixed_rule_answers(
-        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=1; __session_{sfx}={s}"),
-        (PINNED_SECS, PINNED_SECS - 5),
-    )
-    .await;
+    let users = suffixed_rule_answers(Some("1"), (PINNED_SECS, PINNED_SECS - 5)).await;
     assert_eq!(users, [UNSUFFIXED_USER; 3]);
 }
 
 #[tokio::test]
 async fn a_suffixed_session_at_least_as_new_is_used_whatever_is_cached() {
     // usesSuffixedCookies rule 8
-    let users = suffixed_rule_answers(
-        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=1; __session_{sfx}={s}"),
-        (PINNED_SECS - 5, PINNED_SECS),
-    )
-    .await;
+    let users = suffixed_rule_answers(Some("1"), (PINNED_SECS - 5, PINNED_SECS)).await;
     assert_eq!(users, [SUFFIXED_USER; 3]);
 }
 
 #[tokio::test]
 async fn a_zero_suffixed_client_uat_with_a_set_unsuffixed_one_uses_the_unsuffixed_cookies() {
     // usesSuffixedCookies rule 5
-    let users = suffixed_rule_answers(
-        |sfx, u, s| format!("__client_uat=1; __session={u}; __client_uat_{sfx}=0; __session_{sfx}={s}"),
-        (PINNED_SECS - 5, PINNED_SECS),
-    )
-    .await;
+    let users = suffixed_rule_answers(Some("0"), (PINNED_SECS - 5, PINNED_SECS)).await;
     assert_eq!(users, [UNSUFFIXED_USER; 3]);
 }
 
 #[tokio::test]
 async fn a_suffixed_session_without_its_client_uat_uses_the_unsuffixed_cookies() {
     // usesSuffixedCookies rule 7
-    let users = suffixed_rule_answers(
-        |sfx, u, s| format!("__client_uat=1; __session={u}; __session_{sfx}={s}"),
-        (PINNED_SECS - 5, PINNED_SECS),
-    )
-    .await;
+    let users = suffixed_rule_answers(None, (PINNED_SECS - 5, PINNED_SECS)).await;
     assert_eq!(users, [UNSUFFIXED_USER; 3]);
 }
 
