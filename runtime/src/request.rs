@@ -404,8 +404,10 @@ impl Clerk {
 /// Clerk warns once when a cookie token has no `azp`: with no authorized parties configured, it
 /// is accepted, but `azp` is the defence against tokens leaked from sibling subdomains.
 fn warn_cookie_token_without_azp() {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    // Read before writing: a swap on every such request would move this line between the cores.
+    if !WARNED.load(Relaxed) && !WARNED.swap(true, Relaxed) {
         tracing::warn!(
             "a session cookie token without `azp` was accepted; set CLERK_AUTHORIZED_PARTIES to refuse tokens \
              from other origins"
