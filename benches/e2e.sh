@@ -20,6 +20,9 @@
 # generator competing for the same cores.
 # CARRIER=cookie sends the token in `__session` among other cookies, as a browser does, instead
 # of `Authorization: Bearer` (the peers read only the header: use PEERS=0).
+# CARRIER=production-cookies gives our instance a production publishable key
+# (BENCH_PUBLISHABLE_KEY=1) and sends what a browser in front of a deployed Clerk app holds: both
+# cookie flavours (`__session`, `__session_<suffix>` and their `__client_uat`) among others.
 # RESTART=1 (default) starts a fresh bench_server for every round: two runs of one binary could
 # differ by more than their intervals (0.921 [0.913, 0.941] against 0.977 [0.956, 0.989] on one
 # afternoon) — something fixed for a process's life (thread placement, memory layout) — and only
@@ -51,17 +54,21 @@ routes=${ROUTES:-/open /layered /protected /hand}  # ROUTES="/open /protected": 
 start_server() { # a fresh bench_server (its own key and token), warmed up
   if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; fi
   : >"$out"
-  "${server_cpu[@]}" ./target/release/bench_server 0 >"$out" &
+  BENCH_PUBLISHABLE_KEY=$([ "${CARRIER:-bearer}" = production-cookies ] && echo 1 || echo 0) \
+    "${server_cpu[@]}" ./target/release/bench_server 0 >"$out" &
   server=$!
   for _ in $(seq 1 100); do grep -q outer_listening= "$out" && break; sleep 0.1; done
   token=$(sed -n 's/^token=//p' "$out")
   addr=$(sed -n 's/^listening=//p' "$out")
   outer=$(sed -n 's/^outer_listening=//p' "$out")
-  if [ "${CARRIER:-bearer}" = cookie ]; then
-    credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __session=$token; other=1"
-  else
-    credential="Authorization: Bearer $token"
-  fi
+  sfx=$(sed -n 's/^cookie_suffix=//p' "$out")
+  case "${CARRIER:-bearer}" in
+    cookie) credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __session=$token; other=1" ;;
+    production-cookies)
+      credential="Cookie: _ga=GA1.2.3; theme=dark; __client_uat=1; __client_uat_$sfx=1; __session=$token; __session_$sfx=$token; other=1" ;;
+    bearer) credential="Authorization: Bearer $token" ;;
+    *) echo "CARRIER must be bearer, cookie or production-cookies" >&2; exit 1 ;;
+  esac
   # Warm-up (connection pools; our JWKS is prefetched, clerk-rs fetches on its first request).
   for route in $routes; do wrk -t1 -c8 -d1s -H "$credential" "http://$addr$route" >/dev/null; done
   wrk -t1 -c8 -d1s -H "$credential" "http://$outer/protected" >/dev/null

@@ -18,6 +18,11 @@
 //! It prints `token=<a valid admin token>`, `pem=<the public key, one line>`,
 //! `listening=<addr>` and `outer_listening=<addr>` on stdout, then serves until killed. Our
 //! routes verify through the issuer's JWKS over HTTP, as in production.
+//!
+//! With `BENCH_PUBLISHABLE_KEY=1` our instance also has a production publishable key
+//! (`pk_live_…`), as a deployed app does: a browser then holds both cookie flavours
+//! (`__session` and `__session_<suffix>`, with their `__client_uat`), and every request runs
+//! Clerk's suffixed-cookie rules. The suffix is printed as `cookie_suffix=<suffix>`.
 
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
@@ -26,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_clerk::testing::TestIssuer;
-use axum_clerk::{protect, Auth, Clerk, ClerkLayer, Protect, ProtectRejection};
+use axum_clerk::{protect, Auth, Clerk, ClerkLayer, Protect, ProtectRejection, PublishableKey};
 use axum_clerk_benches::admin_token;
 use serde_json::Value;
 use std::sync::Arc;
@@ -75,7 +80,13 @@ async fn main() {
     let api = format!("http://{}", jwks.local_addr().unwrap());
     let issuer_router = issuer.router();
     tokio::spawn(async move { axum::serve(jwks, issuer_router).await });
-    let clerk = Clerk::new(issuer.config(&api).build().unwrap()).unwrap();
+    let publishable_key = (std::env::var("BENCH_PUBLISHABLE_KEY").as_deref() == Ok("1"))
+        .then(|| PublishableKey::for_frontend_api("clerk.bench.example.com"));
+    let mut config = issuer.config(&api);
+    if let Some(pk) = &publishable_key {
+        config = config.publishable_key(pk.as_str());
+    }
+    let clerk = Clerk::new(config.build().unwrap()).unwrap();
     clerk.prefetch_keys().await.unwrap();
     let whole_app = tower_layer::Layer::layer(
         &ClerkLayer::new(clerk.clone()),
@@ -109,6 +120,9 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     println!("token={}", admin_token(&issuer, "sess_e2e"));
     println!("pem={}", issuer.public_key_pem().replace('\n', "\\n"));
+    if let Some(pk) = &publishable_key {
+        println!("cookie_suffix={}", pk.cookie_suffix());
+    }
     println!("listening={}", listener.local_addr().unwrap());
     let outer = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("outer_listening={}", outer.local_addr().unwrap());
