@@ -150,27 +150,20 @@ impl Auth {
     /// The signed-out state: no user, no session, no organisation.
     #[must_use]
     pub fn signed_out() -> Self {
-        Self::from_data(DataHandle::default())
+        Self::new(DataHandle::default(), None)
     }
 
-    /// The auth of a verified token, not yet tied to a request.
-    pub(crate) fn from_data(data: DataHandle) -> Self {
-        Self(Arc::new(AuthInner { data, ctx: None }))
+    /// The auth of a token's data, with the request context when it belongs to one (set by the
+    /// layer and by [`Clerk`](crate::Clerk)). Built in one step: the block is allocated once and
+    /// never written again.
+    #[inline]
+    pub(crate) fn new(data: DataHandle, ctx: Option<RequestContext>) -> Self {
+        Self(Arc::new(AuthInner { data, ctx }))
     }
 
     /// [`AuthData::from_verified_claims`] as an `Auth` (fuzzing and property tests).
     pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
-        Self::from_data(DataHandle::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in)))
-    }
-
-    /// Attaches the request context (set by the layer and by [`Clerk`](crate::Clerk)); in place
-    /// when this is the only handle, as it is when the layer attaches it.
-    pub(crate) fn with_context(mut self, ctx: RequestContext) -> Self {
-        match Arc::get_mut(&mut self.0) {
-            Some(inner) => inner.ctx = Some(ctx),
-            None => self = Self(Arc::new(AuthInner { data: self.0.data.clone(), ctx: Some(ctx) })),
-        }
-        self
+        Self::new(DataHandle::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in)), None)
     }
 
     pub(crate) fn context(&self) -> Option<&RequestContext> {

@@ -135,7 +135,7 @@ impl Clerk {
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
         let (data, _) = self.verified_auth(token).await?;
         let ctx = RequestContext { clerk: LocalClerk::of(self), request: None, infrastructure: false };
-        Ok(Auth::from_data(data).with_context(ctx))
+        Ok(Auth::new(data, Some(ctx)))
     }
 
     /// What a verified token says: from the verified-token cache when this exact token passed

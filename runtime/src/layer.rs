@@ -18,7 +18,7 @@ use crate::clerk::{Clerk, LocalClerk};
 use crate::context::{RequestContext, RequestInfo};
 use crate::headers::RequestHeaders;
 use crate::rejection::MissingClerkLayer;
-use crate::request::{AuthStatus, RequestState};
+use crate::request::Decided;
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -198,8 +198,8 @@ where
         let found = RequestHeaders::read(request.headers());
         let info = RequestInfo::from_request(request.uri(), &found, clerk.is_development());
         let pending = match clerk.authenticate_now(request.uri(), &found) {
-            Ok(state) => {
-                let (auth, debug_headers) = attach(clerk, state, info, &mut request, self.extensions);
+            Ok(decided) => {
+                let (auth, debug_headers) = attach(clerk, decided, info, &mut request, self.extensions);
                 let future = self.inner.call(request);
                 return ResponseFuture {
                     kind: Kind::Ready { future: CURRENT_AUTH.scope(auth, future), debug_headers },
@@ -214,8 +214,8 @@ where
         ResponseFuture {
             kind: Kind::Boxed {
                 future: Box::pin(async move {
-                    let state = clerk.finish(pending).await;
-                    let (auth, debug_headers) = attach(clerk, state, info, &mut request, extensions);
+                    let decided = clerk.finish(pending).await;
+                    let (auth, debug_headers) = attach(clerk, decided, info, &mut request, extensions);
                     let response = CURRENT_AUTH.scope(auth, async move { inner.call(request).await }).await?;
                     Ok(with_debug_headers(response, debug_headers))
                 }),
@@ -229,14 +229,14 @@ where
 /// response future every signed-in request moves around stays small).
 fn attach<B>(
     clerk: LocalClerk,
-    state: RequestState,
+    decided: Decided,
     info: RequestInfo,
     request: &mut Request<B>,
     extensions: bool,
 ) -> (Auth, Option<Box<HeaderMap>>) {
-    let ctx = RequestContext { request: Some(info), infrastructure: state.is_infrastructure_failure(), clerk };
-    let debug_headers = (state.status() == AuthStatus::SignedOut).then(|| Box::new(state.debug_headers()));
-    let auth = state.into_auth().with_context(ctx);
+    let debug_headers = decided.signed_out_debug_headers().map(Box::new);
+    let infrastructure = decided.is_infrastructure_failure();
+    let auth = decided.into_auth(RequestContext { request: Some(info), infrastructure, clerk });
     if extensions {
         request.extensions_mut().insert(auth.clone());
     }

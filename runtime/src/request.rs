@@ -9,6 +9,7 @@ use std::cell::OnceCell;
 
 use crate::auth::{Auth, DataHandle};
 use crate::clerk::{Clerk, SuffixedCookieNames};
+use crate::context::RequestContext;
 use crate::cookies::{header_token, js_parse_int, text, until_space, Cookies, HeaderToken};
 use crate::error::{Reason, TokenCarrier, TokenError};
 use crate::headers::RequestHeaders;
@@ -45,48 +46,89 @@ pub const AUTH_MESSAGE_HEADER: HeaderName = HeaderName::from_static("x-clerk-aut
 /// The outcome of authenticating one request: Clerk's `RequestState`.
 #[derive(Debug, Clone)]
 pub struct RequestState {
+    outcome: Outcome,
+    auth: Auth,
+}
+
+/// Everything a [`RequestState`] says but its `Auth`.
+#[derive(Debug, Clone)]
+struct Outcome {
     status: AuthStatus,
     reason: Option<Reason>,
     message: String,
-    auth: Auth,
     infrastructure: bool,
 }
 
-impl RequestState {
-    fn signed_in(auth: Auth) -> Self {
-        Self { status: AuthStatus::SignedIn, reason: None, message: String::new(), auth, infrastructure: false }
+/// A request state before it is tied to a request: the token's data, not yet an `Auth`, so that
+/// the layer builds each request's `Auth` once, with its context, in one step (building it empty
+/// and adding the context moved the ~300-byte block twice more per request).
+pub(crate) struct Decided {
+    outcome: Outcome,
+    data: DataHandle,
+}
+
+impl Decided {
+    fn signed_in(data: DataHandle) -> Self {
+        let outcome =
+            Outcome { status: AuthStatus::SignedIn, reason: None, message: String::new(), infrastructure: false };
+        Self { outcome, data }
     }
 
     fn signed_out(reason: Reason, message: impl Into<String>) -> Self {
-        Self {
+        let outcome = Outcome {
             status: AuthStatus::SignedOut,
             reason: Some(reason),
             message: message.into(),
-            auth: Auth::signed_out(),
             infrastructure: false,
-        }
+        };
+        Self { outcome, data: DataHandle::default() }
     }
 
     fn from_error(err: &TokenError, reason: Reason) -> Self {
-        Self { infrastructure: err.is_infrastructure(), ..Self::signed_out(reason, err.full_message()) }
+        let mut decided = Self::signed_out(reason, err.full_message());
+        decided.outcome.infrastructure = err.is_infrastructure();
+        decided
     }
 
+    /// Signed out only because no key could be had (see [`RequestState::is_infrastructure_failure`]).
+    pub(crate) fn is_infrastructure_failure(&self) -> bool {
+        self.outcome.infrastructure
+    }
+
+    /// Clerk's debug headers, for a signed-out request only (see [`RequestState::debug_headers`]).
+    pub(crate) fn signed_out_debug_headers(&self) -> Option<HeaderMap> {
+        (self.outcome.status == AuthStatus::SignedOut).then(|| self.outcome.debug_headers())
+    }
+
+    /// The request state, its `Auth` carrying `ctx`.
+    pub(crate) fn into_state(self, ctx: Option<RequestContext>) -> RequestState {
+        RequestState { auth: Auth::new(self.data, ctx), outcome: self.outcome }
+    }
+
+    /// Only the `Auth`, carrying `ctx` (what the layer keeps of a request state).
+    #[inline]
+    pub(crate) fn into_auth(self, ctx: RequestContext) -> Auth {
+        Auth::new(self.data, Some(ctx))
+    }
+}
+
+impl RequestState {
     /// Signed in or out.
     #[must_use]
     pub fn status(&self) -> AuthStatus {
-        self.status
+        self.outcome.status
     }
 
     /// Why the request is signed out (`None` when signed in).
     #[must_use]
     pub fn reason(&self) -> Option<Reason> {
-        self.reason
+        self.outcome.reason
     }
 
     /// Clerk's message for a signed-out request (`""` when there is none).
     #[must_use]
     pub fn message(&self) -> &str {
-        &self.message
+        &self.outcome.message
     }
 
     /// The auth object (signed out unless the token verified and the session is active).
@@ -105,13 +147,19 @@ impl RequestState {
     /// or unusable with nothing cached). Such a request must get a 503, not a sign-in redirect.
     #[must_use]
     pub fn is_infrastructure_failure(&self) -> bool {
-        self.infrastructure
+        self.outcome.infrastructure
     }
 
     /// The `x-clerk-auth-status`, `-reason` and `-message` headers Clerk's middleware puts on
     /// signed-out responses; none when signed in. Values that cannot be header values are left out.
     #[must_use]
     pub fn debug_headers(&self) -> HeaderMap {
+        self.outcome.debug_headers()
+    }
+}
+
+impl Outcome {
+    fn debug_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if self.status == AuthStatus::SignedIn {
             return headers;
@@ -143,7 +191,7 @@ pub(crate) struct Pending {
 /// The outcome of the decisions that need no key.
 enum Next<'h> {
     /// The request state is known.
-    Done(RequestState),
+    Done(Decided),
     /// This token must be verified (it is not in the verified-token cache).
     Verify(Cow<'h, str>, TokenCarrier),
 }
@@ -192,17 +240,18 @@ impl<'h> ClerkCookies<'h> {
 impl Clerk {
     /// Authenticates a request from its method, URI and headers (§5.3, HEAD, without handshake).
     pub(crate) async fn authenticate_parts(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
-        match self.authenticate_now(uri, &RequestHeaders::read(headers)) {
-            Ok(state) => state,
+        let decided = match self.authenticate_now(uri, &RequestHeaders::read(headers)) {
+            Ok(decided) => decided,
             Err(pending) => self.finish(pending).await,
-        }
+        };
+        decided.into_state(None)
     }
 
     /// The request state when it is known without waiting: a token verified before (a
     /// verified-token cache hit) or a decision that needs no key. Otherwise the token that must
     /// be verified, which may wait for the JWKS: pass it to [`Self::finish`]. The clock is read
     /// once, here, for the whole request.
-    pub(crate) fn authenticate_now(&self, uri: &Uri, headers: &RequestHeaders<'_>) -> Result<RequestState, Pending> {
+    pub(crate) fn authenticate_now(&self, uri: &Uri, headers: &RequestHeaders<'_>) -> Result<Decided, Pending> {
         let now_ms = self.config().clock.now_ms();
         match self.decide(uri, headers, now_ms) {
             Next::Done(state) => Ok(state),
@@ -211,7 +260,7 @@ impl Clerk {
     }
 
     /// Verifies the token [`Self::authenticate_now`] could not decide on.
-    pub(crate) async fn finish(&self, pending: Pending) -> RequestState {
+    pub(crate) async fn finish(&self, pending: Pending) -> Decided {
         self.authenticate_token_at(&pending.token, pending.carrier, pending.now_ms).await
     }
 
@@ -236,7 +285,7 @@ impl Clerk {
             HeaderToken::Token(token) => return self.decide_header_token(token, now_ms),
             HeaderToken::Unusable(why) => {
                 let err = TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header);
-                return Next::Done(RequestState::from_error(&err, Reason::TokenInvalid));
+                return Next::Done(Decided::from_error(&err, Reason::TokenInvalid));
             }
             HeaderToken::Absent => {}
         }
@@ -251,7 +300,7 @@ impl Clerk {
         let client_uat = client_uat.and_then(text).map_or(0, |v| js_parse_int(&v));
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
-        let done = |reason| Next::Done(RequestState::signed_out(reason, ""));
+        let done = |reason| Next::Done(Decided::signed_out(reason, ""));
         if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
             if query_has(DEV_BROWSER) {
                 return done(Reason::DevBrowserSync);
@@ -312,12 +361,12 @@ impl Clerk {
             Err(_) => {
                 let err = TokenError::new(Reason::TokenInvalid, "The Authorization header is not valid UTF-8.")
                     .with_carrier(TokenCarrier::Header);
-                Next::Done(RequestState::from_error(&err, Reason::TokenInvalid))
+                Next::Done(Decided::from_error(&err, Reason::TokenInvalid))
             }
         }
     }
 
-    async fn authenticate_token_at(&self, token: &str, carrier: TokenCarrier, now_ms: i64) -> RequestState {
+    async fn authenticate_token_at(&self, token: &str, carrier: TokenCarrier, now_ms: i64) -> Decided {
         if let Some(state) = machine_token(token) {
             return state;
         }
@@ -325,14 +374,14 @@ impl Clerk {
     }
 
     /// The request state of a verification result.
-    fn verified_state(result: Result<(DataHandle, bool), TokenError>, carrier: TokenCarrier) -> RequestState {
+    fn verified_state(result: Result<(DataHandle, bool), TokenError>, carrier: TokenCarrier) -> Decided {
         match result {
-            Ok((_, false)) => RequestState::signed_out(Reason::TokenTypeMismatch, ""),
+            Ok((_, false)) => Decided::signed_out(Reason::TokenTypeMismatch, ""),
             Ok((auth, true)) => {
                 if carrier == TokenCarrier::Cookie && auth.lacks_azp() {
                     warn_cookie_token_without_azp();
                 }
-                RequestState::signed_in(Auth::from_data(auth))
+                Decided::signed_in(auth)
             }
             Err(err) => token_error_state(err.with_carrier(carrier)),
         }
@@ -418,21 +467,21 @@ fn warn_cookie_token_without_azp() {
 /// Opaque machine and API-key tokens are not session tokens (§5.4): signed out with
 /// `token-type-mismatch`, without fetching keys. (M2M and JWT-template JWTs are recognised after
 /// verification, so no token is decoded twice.)
-fn machine_token(token: &str) -> Option<RequestState> {
+fn machine_token(token: &str) -> Option<Decided> {
     ["ak_", "mt_", "oat_"]
         .iter()
         .any(|p| token.starts_with(p))
-        .then(|| RequestState::signed_out(Reason::TokenTypeMismatch, ""))
+        .then(|| Decided::signed_out(Reason::TokenTypeMismatch, ""))
 }
 
 /// `handleSessionTokenError` (HEAD): time-related failures use the handshake-class reasons, every
 /// other failure its own reason; the message is the error's full message.
-fn token_error_state(err: TokenError) -> RequestState {
+fn token_error_state(err: TokenError) -> Decided {
     let reason = match err.reason() {
         Reason::TokenExpired => Reason::SessionTokenExpiredNoRefreshCookie,
         Reason::TokenNotActiveYet => Reason::SessionTokenNbf,
         Reason::TokenIatInTheFuture => Reason::SessionTokenIatInTheFuture,
         other => other,
     };
-    RequestState::from_error(&err, reason)
+    Decided::from_error(&err, reason)
 }
