@@ -46,8 +46,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = ProtectRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let auth = request_auth(&parts.extensions)?;
-        auth.protect(&Protect::signed_in())
+        request_auth(&parts.extensions)?.into_protected(&Protect::signed_in())
     }
 }
 
@@ -116,7 +115,7 @@ where
         async move {
             let decision = match request_auth(request.extensions()) {
                 Err(missing) => Err(ProtectRejection::from(missing)),
-                Ok(auth) => auth.protect(&rule).map(drop),
+                Ok(auth) => auth.check(&rule),
             };
             match decision {
                 Ok(()) => inner.call(request).await,

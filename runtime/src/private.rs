@@ -39,8 +39,7 @@ impl<S: Send + Sync, R: ProtectRule> FromRequestParts<S> for Guard<R> {
     type Rejection = ProtectRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let auth = crate::layer::request_auth(&parts.extensions)?;
-        let signed_in = auth.protect(R::rule())?;
+        let signed_in = crate::layer::request_auth(&parts.extensions)?.into_protected(R::rule())?;
         Ok(Self { signed_in, rule: PhantomData })
     }
 }
