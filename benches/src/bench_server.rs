@@ -81,7 +81,9 @@ async fn main() {
     let issuer_router = issuer.router();
     tokio::spawn(async move { axum::serve(jwks, issuer_router).await });
     let publishable_key = (std::env::var("BENCH_PUBLISHABLE_KEY").as_deref() == Ok("1"))
-        .then(|| PublishableKey::for_frontend_api("clerk.bench.example.com"));
+        // The issuer's host (TestIssuer's `iss`): the tokens belong to this instance, as in a
+        // deployment, so Clerk's rules compare the two flavours instead of stopping at `iss`.
+        .then(|| PublishableKey::for_frontend_api("clerk.dev-issuer.local"));
     let mut config = issuer.config(&api);
     if let Some(pk) = &publishable_key {
         config = config.publishable_key(pk.as_str());
