@@ -410,6 +410,23 @@ async fn a_malformed_unsuffixed_session_is_used_and_signs_out() {
     assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "token-invalid");
 }
 
+#[tokio::test]
+async fn one_token_in_both_flavours_is_decided_alike_before_and_after_it_is_cached() {
+    // What Clerk's front end sends: the same session token under both names.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
+    let both =
+        |token: &str| format!("__client_uat=1; __client_uat_{sfx}=1; __session={token}; __session_{sfx}={token}");
+    let token = mint_mock(json!({"sub": SUFFIXED_USER}));
+    let mut forged = token.clone();
+    forged.replace_range(forged.len() - 4.., "AAAA");
+    for _ in 0..2 {
+        assert_eq!(get(&clerk, &[("cookie", &both(&token))]).await.auth().user_id(), Some(SUFFIXED_USER));
+        assert_eq!(signed_out(&get(&clerk, &[("cookie", &both(&forged))]).await).0, "token-invalid-signature");
+    }
+}
+
 /// The user each cookie flavour's session belongs to, for the rules choosing between them.
 const UNSUFFIXED_USER: &str = "user_unsuffixed";
 const SUFFIXED_USER: &str = "user_suffixed";

@@ -230,10 +230,18 @@ impl<'h> ClerkCookies<'h> {
         self.flavours[usize::from(suffixed)][which].as_deref()
     }
 
-    /// What the cache knows of one flavour's session token, looked up on first ask.
+    /// What the cache knows of one flavour's session token, looked up on first ask. Clerk's front
+    /// end writes the same token to both flavours: the suffixed one then has the other's answer.
     fn cached(&self, clerk: &Clerk, suffixed: bool, now_ms: i64) -> Option<&(DataHandle, bool)> {
         let token = self.cookie(suffixed, 0).unwrap_or_default();
-        self.cached[usize::from(suffixed)].get_or_init(|| clerk.cached_auth_at(token, now_ms)).as_ref()
+        self.cached[usize::from(suffixed)]
+            .get_or_init(|| {
+                if suffixed && self.cookie(false, 0) == Some(token) {
+                    return self.cached(clerk, false, now_ms).cloned();
+                }
+                clerk.cached_auth_at(token, now_ms)
+            })
+            .as_ref()
     }
 }
 
