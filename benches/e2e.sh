@@ -23,6 +23,9 @@
 # CARRIER=production-cookies gives our instance a production publishable key
 # (BENCH_PUBLISHABLE_KEY=1) and sends what a browser in front of a deployed Clerk app holds: both
 # cookie flavours (`__session`, `__session_<suffix>` and their `__client_uat`) among others.
+# For our server each run also reports its CPU time (user + system, /proc/<pid>/stat) per request,
+# and per round the ratio of those: what the layer costs the server, which moves less with the
+# machine's state than throughput does.
 # RESTART=1 (default) starts a fresh bench_server for every round: two runs of one binary could
 # differ by more than their intervals (0.921 [0.913, 0.941] against 0.977 [0.956, 0.989] on one
 # afternoon) — something fixed for a process's life (thread placement, memory layout) — and only
@@ -73,14 +76,24 @@ start_server() { # a fresh bench_server (its own key and token), warmed up
   for route in $routes; do wrk -t1 -c8 -d1s -H "$credential" "http://$addr$route" >/dev/null; done
   wrk -t1 -c8 -d1s -H "$credential" "http://$outer/protected" >/dev/null
 }
-run() { # run <url> <label>
-  "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$credential" "$1" |
-    awk -v route="$2" '
-      /Requests\/sec/ {rps=$2}
-      /^ +50%/ {p50=$2}
-      /^ +99%/ {p99=$2}
-      /Non-2xx/ {bad=$NF}
-      END {printf "%s %s %s %s %s\n", route, rps, p50, p99, (bad==""?0:bad)}'
+server_ticks() { # CPU time (user + system, in clock ticks) a process has used so far; 0 for none
+  if [ -n "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+}
+run() { # run <url> <label> [server pid: also report its CPU time per request]
+  local before output after
+  before=$(server_ticks "${3:-}")
+  output=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$credential" "$1")
+  after=$(server_ticks "${3:-}")
+  echo "$output" | awk -v route="$2" -v ticks="$((after - before))" -v measured="${3:+1}" -v tck="$(getconf CLK_TCK)" '
+    /requests in/ {n=$1}
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2}
+    /^ +99%/ {p99=$2}
+    /Non-2xx/ {bad=$NF}
+    END {
+      cpu = (measured && n > 0) ? sprintf("%.3f", ticks * 1e6 / tck / n) : "-"
+      printf "%s %s %s %s %s %s\n", route, rps, p50, p99, (bad==""?0:bad), cpu
+    }'
 }
 # ROUNDS rounds over all routes, so that drift during the run (frequency, neighbours) falls on
 # every route alike; each route's median round is reported.
@@ -88,11 +101,11 @@ reversed=$(echo "$routes" | tr ' ' '\n' | tac | tr '\n' ' ')
 for round in $(seq 1 "$ROUNDS"); do
   if [ "$round" = 1 ] || [ "$RESTART" = 1 ]; then start_server; fi
   if [ $((round % 2)) = 1 ]; then
-    for route in $routes; do run "http://$addr$route" "$route"; done
-    run "http://$outer/protected" "/outer-protected"
+    for route in $routes; do run "http://$addr$route" "$route" "$server"; done
+    run "http://$outer/protected" "/outer-protected" "$server"
   else
-    run "http://$outer/protected" "/outer-protected"
-    for route in $reversed; do run "http://$addr$route" "$route"; done
+    run "http://$outer/protected" "/outer-protected" "$server"
+    for route in $reversed; do run "http://$addr$route" "$route" "$server"; done
   fi
 done >"$rounds_out"
 all=$(cat "$rounds_out")
@@ -110,14 +123,14 @@ if [ "$PEERS" = 1 ] && command -v node >/dev/null; then
   all="$all
 $(for round in $(seq 1 "$ROUNDS"); do run "http://$node_addr/api" "node:@clerk/backend"; done)"
 fi
-echo "every round (route req/s p50 p99 non-2xx):"
+echo "every round (route req/s p50 p99 non-2xx server-CPU-µs/request):"
 echo "$all" | sed 's/^/  /'
 # Median round per route (by req/s).
 results=$(echo "$all" | sort -k1,1 -k2,2n | awk '
   {row[$1, ++count[$1]] = $0}
   END {for (r in count) print row[r, int((count[r] + 1) / 2)]}' | sort)
-echo "route                    req/s      p50       p99    non-2xx   (median of $ROUNDS rounds of ${DURATION}s)"
-echo "$results" | awk '{printf "%-22s %10s %9s %9s %8s\n", $1, $2, $3, $4, $5}'
+echo "route                    req/s      p50       p99    non-2xx  CPU-µs/req  (median of $ROUNDS rounds of ${DURATION}s)"
+echo "$results" | awk '{printf "%-22s %10s %9s %9s %8s %10s\n", $1, $2, $3, $4, $5, $6}'
 echo "$results" | awk '
   {rps[$1]=$2}
   function ratio(a, b, note) { if (rps[a] > 0 && rps[b] > 0) printf "%s / %s = %.3f%s\n", substr(a, 2), substr(b, 2), rps[a]/rps[b], note }
@@ -134,10 +147,11 @@ echo "$results" | awk '
 # and a 95 % confidence interval for the median from the order statistics — the k-th smallest
 # and k-th largest ratio, k the largest with P(Binomial(n, 1/2) < k) <= 2.5 %.
 echo "$all" | grep -v '^node' | awk -v rounds="$ROUNDS" -v nroutes="$(($(echo $routes | wc -w) + 1))" '
-  {round = int((NR - 1) / nroutes); rps[round, $1] = $2}
-  function ratio_stats(name, a, b,    r, i, j, n, t, k, cdf, term) {
+  {round = int((NR - 1) / nroutes); rps[round, $1] = $2; cpu[round, $1] = $6}
+  function ratio_stats(name, v, a, b,    r, i, j, n, t, k, cdf, term) {
     n = 0
-    for (i = 0; i < rounds; i++) if (rps[i, b] > 0) r[++n] = rps[i, a] / rps[i, b]
+    for (i = 0; i < rounds; i++) if (v[i, b] > 0) r[++n] = v[i, a] / v[i, b]
+    if (n == 0) return
     for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
     k = 0; cdf = 0; term = 0.5 ^ n
     for (i = 0; i < n; i++) { cdf += term; if (cdf > 0.025) break; k = i + 1; term = term * (n - i) / (i + 1) }
@@ -147,6 +161,8 @@ echo "$all" | grep -v '^node' | awk -v rounds="$ROUNDS" -v nroutes="$(($(echo $r
     printf ", range %.3f-%.3f over %d rounds\n", r[1], r[n], n
   }
   END {
-    ratio_stats("protected / open", "/protected", "/open")
-    ratio_stats("outer-protected / open", "/outer-protected", "/open")
+    ratio_stats("protected / open", rps, "/protected", "/open")
+    ratio_stats("outer-protected / open", rps, "/outer-protected", "/open")
+    ratio_stats("server CPU per request, protected / open", cpu, "/protected", "/open")
+    ratio_stats("server CPU per request, outer-protected / open", cpu, "/outer-protected", "/open")
   }'
