@@ -24,8 +24,8 @@
 # (BENCH_PUBLISHABLE_KEY=1) and sends what a browser in front of a deployed Clerk app holds: both
 # cookie flavours (`__session`, `__session_<suffix>` and their `__client_uat`) among others.
 # For our server each run also reports its CPU time (user + system, /proc/<pid>/stat) per request,
-# and per round the ratio of those: what the layer costs the server, which moves less with the
-# machine's state than throughput does.
+# and per round the ratio of those: what the layer costs the server itself (with shared cores,
+# about twice its share of throughput, the load generator using the rest; no steadier, though).
 # RESTART=1 (default) starts a fresh bench_server for every round: two runs of one binary could
 # differ by more than their intervals (0.921 [0.913, 0.941] against 0.977 [0.956, 0.989] on one
 # afternoon) — something fixed for a process's life (thread placement, memory layout) — and only
