@@ -212,15 +212,26 @@ struct ClerkCookies<'h> {
 }
 
 impl<'h> ClerkCookies<'h> {
-    fn read(found: &RequestHeaders<'h>, suffixed: Option<&SuffixedCookieNames>) -> Self {
+    /// The dev-browser cookies are read only for a development instance, the one case the rules
+    /// look at them; the walk stops once every cookie asked for has been seen.
+    fn read(found: &RequestHeaders<'h>, suffixed: Option<&SuffixedCookieNames>, development: bool) -> Self {
         let cookies = Cookies::from_lines(found);
-        let flavours = match suffixed {
-            Some(n) => {
+        let flavours = match (suffixed, development) {
+            (Some(n), true) => {
                 let [session, uat, dev, sfx_session, sfx_uat, sfx_dev] =
                     cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &n.session, &n.client_uat, &n.dev_browser]);
                 [[session, uat, dev], [sfx_session, sfx_uat, sfx_dev]]
             }
-            None => [cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]), [None, None, None]],
+            (Some(n), false) => {
+                let [session, uat, sfx_session, sfx_uat] =
+                    cookies.get_many([SESSION, CLIENT_UAT, &n.session, &n.client_uat]);
+                [[session, uat, None], [sfx_session, sfx_uat, None]]
+            }
+            (None, true) => [cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]), [None, None, None]],
+            (None, false) => {
+                let [session, uat] = cookies.get_many([SESSION, CLIENT_UAT]);
+                [[session, uat, None], [None, None, None]]
+            }
         };
         Self { flavours, cached: [OnceCell::new(), OnceCell::new()] }
     }
@@ -297,8 +308,9 @@ impl Clerk {
             }
             HeaderToken::Absent => {}
         }
-        let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names());
-        let pk = self.config().publishable_key();
+        let development =
+            self.config().publishable_key().map(|pk| pk.instance_type()) == Some(InstanceType::Development);
+        let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names(), development);
         let use_suffixed = self.suffixed_cookie_names().is_some() && self.uses_suffixed_cookies(&cookies, now_ms);
         let chosen = usize::from(use_suffixed);
         // The chosen token's cache answer, if the rules above already looked it up.
@@ -309,7 +321,7 @@ impl Clerk {
         let query_has =
             |name: &str| uri.query().is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
         let done = |reason| Next::Done(Decided::signed_out(reason, ""));
-        if pk.map(|pk| pk.instance_type()) == Some(InstanceType::Development) {
+        if development {
             if query_has(DEV_BROWSER) {
                 return done(Reason::DevBrowserSync);
             }
