@@ -481,6 +481,63 @@ async fn a_suffixed_session_without_its_client_uat_uses_the_unsuffixed_cookies()
     assert_eq!(users, [UNSUFFIXED_USER; 3]);
 }
 
+/// The status, user and session status of a cookie request, for comparing answers.
+fn outcome(state: &RequestState) -> (AuthStatus, Option<String>, Option<String>, Option<String>) {
+    let auth = state.auth();
+    (
+        state.status(),
+        state.reason().map(|r| r.to_string()),
+        auth.user_id().map(str::to_owned),
+        auth.session_status().map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn a_pending_session_cookie_is_decided_alike_before_and_after_it_is_cached() {
+    // §5.2: `iat` against `__client_uat` is read from the token whatever its session status; a
+    // pending session is signed out by its claims, not by a missing `iat`.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let cookie = format!("__client_uat=1; __session={}", mint_mock(json!({"sts": "pending"})));
+    // Verified on the first request; answered from the shared cache, then from this thread's.
+    for request in 1..=3 {
+        let answer = outcome(&get(&clerk, &[("cookie", &cookie)]).await);
+        assert_eq!(answer, (AuthStatus::SignedIn, None, None, Some("pending".to_owned())), "request {request}");
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_token_without_a_user_is_decided_alike_before_and_after_it_is_cached() {
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let cookie = format!("__client_uat=1; __session={}", mint_mock(json!({"sub": ""})));
+    for request in 1..=3 {
+        let answer = outcome(&get(&clerk, &[("cookie", &cookie)]).await);
+        assert_eq!(answer, (AuthStatus::SignedIn, None, None, None), "request {request}");
+    }
+}
+
+#[tokio::test]
+async fn a_newer_pending_suffixed_session_is_chosen_whatever_is_cached() {
+    // usesSuffixedCookies rule 4 reads the suffixed token's `iat` (and rule 1 the unsuffixed
+    // one's `iss`) from the token: a pending session has them like any other.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
+    let unsuffixed = mint_mock(json!({"sub": UNSUFFIXED_USER, "iat": PINNED_SECS - 5}));
+    let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "sts": "pending", "iat": PINNED_SECS}));
+    let cookie = format!("__client_uat=1; __session={unsuffixed}; __client_uat_{sfx}=1; __session_{sfx}={suffixed}");
+    let pending = (AuthStatus::SignedIn, None, None, Some("pending".to_owned()));
+    for prime in [None, Some(&unsuffixed), Some(&suffixed)] {
+        if let Some(token) = prime {
+            get(&clerk, &[("authorization", &bearer(token))]).await;
+        }
+        for _ in 0..2 {
+            assert_eq!(outcome(&get(&clerk, &[("cookie", &cookie)]).await), pending, "primed with {prime:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn without_a_publishable_key_only_unsuffixed_cookies_and_no_dev_browser_rules_apply() {
     let (server, _) = setup(PK_TEST).await;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::claims::{org_claims, OrgClaims};
+use crate::claims::{org_claims, OrgClaims, RoutingClaims};
 use crate::context::RequestContext;
 
 /// The authentication state of one request: Clerk's `Auth` object.
@@ -92,9 +92,9 @@ pub(crate) struct AuthData {
     factor_verification_age: Option<Value>,
     session_claims: Option<Map<String, Value>>,
     token: Option<String>,
-    /// The `iat` claim as a number, read once: the cookie rules compare it with `__client_uat`
-    /// on every request.
-    iat: Option<f64>,
+    /// What the cookie rules read on every request (`iat` against `__client_uat`, and between
+    /// the two cookie flavours), read once — for a signed-out token too.
+    routing: RoutingClaims,
     /// The token has claims but no `azp` (a cookie carrying one is reported, on every request).
     lacks_azp: bool,
 }
@@ -109,11 +109,12 @@ impl AuthData {
     ) -> Arc<Self> {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
+        let routing = RoutingClaims::of(&claims);
         // An empty `sub` passes Clerk's `sub` assertion, but Clerk's `protect` reads the falsy
         // `userId` as signed out; so is it here, rather than a signed-in user with no ID.
         let no_user = claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty);
         if no_user || (session_status.as_deref() == Some("pending") && !pending_is_signed_in) {
-            return Arc::new(AuthData { session_status, ..AuthData::default() });
+            return Arc::new(AuthData { session_status, routing, ..AuthData::default() });
         }
         let data = AuthData {
             user_id: text("sub"),
@@ -123,21 +124,16 @@ impl AuthData {
             actor: claims.get("act").filter(|v| !v.is_null()).cloned(),
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
-            iat: claims.get("iat").and_then(Value::as_f64),
+            routing,
             lacks_azp: !claims.contains_key("azp"),
             session_claims: Some(claims),
         };
         Arc::new(data)
     }
 
-    /// All claims of the verified token.
-    pub(crate) fn session_claims(&self) -> Option<&Map<String, Value>> {
-        self.session_claims.as_ref()
-    }
-
-    /// The `iat` claim, when the token has a numeric one.
-    pub(crate) fn iat(&self) -> Option<f64> {
-        self.iat
+    /// The claims the cookie rules read (none for signed-out data not made from a token).
+    pub(crate) fn routing(&self) -> &RoutingClaims {
+        &self.routing
     }
 
     /// True when the token has claims and no `azp` among them.
@@ -324,14 +320,31 @@ mod tests {
     }
 
     #[test]
-    fn iat_and_a_missing_azp_are_read_once_from_the_claims() {
-        let without_azp = data(json!({"sub": "user_1", "iat": 1_700_000_000}));
-        assert_eq!(without_azp.iat(), Some(1_700_000_000.0));
+    fn routing_claims_and_a_missing_azp_are_read_once_from_the_claims() {
+        let without_azp =
+            data(json!({"sub": "user_1", "iat": 1_700_000_000, "exp": 1_700_000_060, "iss": "https://x"}));
+        let routing =
+            RoutingClaims { iss: Some("https://x".into()), iat: Some(1_700_000_000.0), exp: Some(1_700_000_060.0) };
+        assert_eq!(without_azp.routing(), &routing);
         assert!(without_azp.lacks_azp());
         let with_azp = data(json!({"sub": "user_1", "iat": "soon", "azp": "https://app.example"}));
-        assert_eq!(with_azp.iat(), None, "a non-numeric iat is no iat");
+        assert_eq!(with_azp.routing().iat, None, "a non-numeric iat is no iat");
         assert!(!with_azp.lacks_azp());
-        let signed_out = data(json!({"sub": "", "iat": 1}));
-        assert_eq!((signed_out.iat(), signed_out.lacks_azp()), (None, false), "no claims kept, as before");
+    }
+
+    #[test]
+    fn a_signed_out_token_keeps_its_routing_claims_and_nothing_else() {
+        for claims in [
+            json!({"sub": "", "iat": 1, "iss": "https://x"}),
+            json!({"sub": "u", "sts": "pending", "iat": 1, "iss": "https://x"}),
+        ] {
+            let signed_out = data(claims);
+            assert_eq!(
+                signed_out.routing(),
+                &RoutingClaims { iss: Some("https://x".into()), iat: Some(1.0), exp: None }
+            );
+            assert!(!signed_out.lacks_azp());
+            assert_eq!((signed_out.user_id.as_deref(), signed_out.session_claims.as_ref()), (None, None));
+        }
     }
 }

@@ -3,11 +3,11 @@
 //! request ends signed-out with the same reason.
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
-use serde_json::Value;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use crate::auth::{Auth, DataHandle};
+use crate::claims::RoutingClaims;
 use crate::clerk::{Clerk, SuffixedCookieNames};
 use crate::context::RequestContext;
 use crate::cookies::{header_token, js_parse_int, text, until_space, Cookies, HeaderToken};
@@ -254,6 +254,18 @@ impl<'h> ClerkCookies<'h> {
             })
             .as_ref()
     }
+
+    /// What the rules read from one flavour's session token before verifying it: kept with a
+    /// token verified before, else decoded (unverified: for routing only; nothing for a token
+    /// that does not decode).
+    fn routing_claims(&self, clerk: &Clerk, suffixed: bool, now_ms: i64) -> Cow<'_, RoutingClaims> {
+        if let Some((data, _)) = self.cached(clerk, suffixed, now_ms) {
+            return Cow::Borrowed(data.routing());
+        }
+        let token = std::str::from_utf8(self.cookie(suffixed, 0).unwrap_or_default());
+        let decoded = token.ok().and_then(|token| jwt::decode(token).ok());
+        Cow::Owned(decoded.map(|d| RoutingClaims::of(&d.payload)).unwrap_or_default())
+    }
 }
 
 impl Clerk {
@@ -342,7 +354,7 @@ impl Clerk {
         // verified before is not decoded again, nor read as text.
         let iat_before_uat = |iat: Option<f64>| iat.unwrap_or(0.0) < client_uat as f64;
         if let Some(hit) = looked_up.unwrap_or_else(|| self.cached_auth_at(&session, now_ms)) {
-            if iat_before_uat(hit.0.iat()) {
+            if iat_before_uat(hit.0.routing().iat) {
                 return done(Reason::SessionTokenIatBeforeClientUat);
             }
             return Next::Done(Self::verified_state(Ok(hit), TokenCarrier::Cookie));
@@ -413,32 +425,13 @@ impl Clerk {
         let (sfx_uat, uat) = (cookies.cookie(true, 1), cookies.cookie(false, 1));
         let sfx_session = cookies.cookie(true, 0).unwrap_or_default();
         let session = cookies.cookie(false, 0).unwrap_or_default();
-        // Unverified reads for routing only; a token verified before is read from the cache
-        // (without copying the claim), looked up once per token.
-        let read = |suffixed: bool, name: &str, f: &mut dyn FnMut(Option<&Value>)| match cookies
-            .cached(self, suffixed, now_ms)
-        {
-            Some((auth, _)) => f(auth.session_claims().and_then(|c| c.get(name))),
-            None => {
-                let token = std::str::from_utf8(cookies.cookie(suffixed, 0).unwrap_or_default());
-                let decoded = token.ok().and_then(|token| jwt::decode(token).ok());
-                f(decoded.as_ref().and_then(|d| d.payload.get(name)));
-            }
-        };
-        let number = |suffixed: bool, name: &str| {
-            let mut out = 0.0;
-            read(suffixed, name, &mut |v| out = v.and_then(Value::as_f64).unwrap_or(0.0));
-            out
-        };
+        let claims = |suffixed: bool| cookies.routing_claims(self, suffixed, now_ms);
         if !session.is_empty() {
             let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
-            // None: no `iss` (malformed: use the unsuffixed cookie); Some(other instance).
-            let mut other_instance = None;
-            read(false, "iss", &mut |iss| {
-                other_instance = iss.and_then(Value::as_str).map(|iss| {
-                    let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
-                    Some(host) != fapi
-                });
+            // No `iss`: malformed, use the unsuffixed cookie; else is it another instance's?
+            let other_instance = claims(false).iss.as_deref().map(|iss| {
+                let host = iss.strip_prefix("https://").or_else(|| iss.strip_prefix("http://")).unwrap_or(iss);
+                Some(host) != fapi
             });
             match other_instance {
                 None => return false,
@@ -449,7 +442,10 @@ impl Clerk {
         if sfx_uat.is_none() && sfx_session.is_empty() {
             return false;
         }
-        if sfx_uat != Some(ZERO) && uat != Some(ZERO) && number(false, "iat") > number(true, "iat") {
+        if sfx_uat != Some(ZERO)
+            && uat != Some(ZERO)
+            && claims(false).iat.unwrap_or(0.0) > claims(true).iat.unwrap_or(0.0)
+        {
             return false;
         }
         if sfx_uat == Some(ZERO) && uat != Some(ZERO) {
@@ -459,7 +455,7 @@ impl Clerk {
         if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some(ZERO)
             && uat == Some(ZERO)
-            && number(true, "exp") <= now_secs
+            && claims(true).exp.unwrap_or(0.0) <= now_secs
         {
             return false;
         }
