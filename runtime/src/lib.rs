@@ -74,6 +74,7 @@ mod publishable_key;
 mod redirect;
 mod rejection;
 mod request;
+mod session_cookies;
 mod token;
 mod verify;
 
