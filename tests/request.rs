@@ -564,3 +564,65 @@ async fn non_ascii_authorization_is_signed_out_not_a_panic() {
     let state = clerk(builder).authenticate(&req).await;
     assert_eq!(signed_out(&state).0, "token-invalid");
 }
+
+// Each thread remembers the cookie rules' outcome for the `Cookie` lines it saw last (the rules
+// are a function of the line for one instance); these tests hold that this never changes an
+// answer. (`#[tokio::test]` runs on one thread, so every request below meets what the previous
+// ones left remembered.)
+
+#[tokio::test]
+async fn a_line_differing_from_a_remembered_one_in_any_byte_is_decided_as_if_new() {
+    let (server, builder) = setup(PK_LIVE).await;
+    let seen = clerk(builder);
+    let unseen = clerk(server.config().publishable_key(PK_LIVE));
+    let line = format!("__client_uat=1; __session={}; theme=dark", fx("mockJwt"));
+    for _ in 0..2 {
+        assert_eq!(get(&seen, &[("cookie", &line)]).await.auth().user_id(), Some(USER));
+    }
+    for at in 0..line.len() {
+        let mut changed = line.clone().into_bytes();
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(changed).unwrap();
+        let fresh = outcome(&get(&unseen, &[("cookie", &changed)]).await);
+        assert_eq!(outcome(&get(&seen, &[("cookie", &changed)]).await), fresh, "byte {at} changed");
+        assert_eq!(outcome(&get(&seen, &[("cookie", &changed)]).await), fresh, "byte {at} changed, seen again");
+    }
+    assert_eq!(get(&seen, &[("cookie", &line)]).await.auth().user_id(), Some(USER));
+}
+
+#[tokio::test]
+async fn instances_do_not_share_remembered_lines() {
+    // With a publishable key the newer suffixed session is chosen (rule 8); without one, only
+    // `__session` is read.
+    let (server, builder) = setup(PK_LIVE).await;
+    let (with_key, without_key) = (clerk(builder), clerk(server.config()));
+    let sfx = PublishableKey::parse(PK_LIVE).unwrap().cookie_suffix();
+    let unsuffixed = mint_mock(json!({"sub": UNSUFFIXED_USER, "iat": PINNED_SECS - 5}));
+    let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "iat": PINNED_SECS}));
+    let line = format!("__client_uat=1; __session={unsuffixed}; __client_uat_{sfx}=1; __session_{sfx}={suffixed}");
+    for _ in 0..3 {
+        assert_eq!(get(&with_key, &[("cookie", &line)]).await.auth().user_id(), Some(SUFFIXED_USER));
+        assert_eq!(get(&without_key, &[("cookie", &line)]).await.auth().user_id(), Some(UNSUFFIXED_USER));
+    }
+}
+
+#[tokio::test]
+async fn a_choice_that_read_the_clock_is_made_again_on_every_request() {
+    // usesSuffixedCookies rule 6 (not production, suffixed UAT set, unsuffixed UAT `0`): an
+    // expired suffixed session sends the request to the unsuffixed cookies, which have none.
+    let (_server, builder) = setup(PK_TEST).await;
+    let clock = FixedClock::at_secs(PINNED_SECS);
+    let clerk = clerk(builder.clock(clock.clone()));
+    let sfx = PublishableKey::parse(PK_TEST).unwrap().cookie_suffix();
+    let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "exp": PINNED_SECS + 60}));
+    let line = format!(
+        "__clerk_db_jwt=x; __clerk_db_jwt_{sfx}=x; __client_uat=0; __client_uat_{sfx}=1; __session_{sfx}={suffixed}"
+    );
+    for _ in 0..2 {
+        assert_eq!(get(&clerk, &[("cookie", &line)]).await.auth().user_id(), Some(SUFFIXED_USER));
+    }
+    clock.advance_secs(61);
+    for _ in 0..2 {
+        assert_eq!(signed_out(&get(&clerk, &[("cookie", &line)]).await).0, "session-token-and-uat-missing");
+    }
+}

@@ -218,6 +218,11 @@ impl VerifiedCache {
         mix(h, word)
     }
 
+    /// Names this instance (never reused).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }
@@ -226,7 +231,7 @@ impl VerifiedCache {
 /// Compares without an early exit, so response timing says nothing about how much of a cached
 /// token a guess matched. Whole 8-byte words are folded (the fold vectorises), then the few
 /// bytes after the last one.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -182,6 +182,11 @@ impl Clerk {
         inner.cache.get(token, now_ms as f64, inner.verifier.clock_skew_ms as f64, inner.verifier.keys.generation())
     }
 
+    /// Names this instance in per-thread tables (never reused, unlike an address).
+    pub(crate) fn instance_id(&self) -> u64 {
+        self.0.cache.id()
+    }
+
     /// `__session_<suffix>` and friends, computed once from the publishable key.
     pub(crate) fn suffixed_cookie_names(&self) -> Option<&SuffixedCookieNames> {
         self.0.suffixed_cookies.as_ref()

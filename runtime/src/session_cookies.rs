@@ -3,9 +3,11 @@
 //! and that flavour's session token, client UAT and dev-browser cookie.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::ops::Range;
 
 use crate::auth::DataHandle;
+use crate::cache::constant_time_eq;
 use crate::claims::RoutingClaims;
 use crate::clerk::{Clerk, SuffixedCookieNames};
 use crate::cookies::{js_parse_int, text, Cookies};
@@ -101,32 +103,52 @@ impl<'h> ClerkCookies<'h> {
 impl Clerk {
     /// The session cookies of the flavour Clerk's rules choose; the dev-browser cookie is looked
     /// for only for a `development` instance.
+    ///
+    /// A browser sends the same `Cookie` line with every request until its session token is
+    /// refreshed, so each thread remembers the rules' outcome for a few lines: a line equal to
+    /// one remembered (compared in full, in constant time) skips the walk and the rules — their
+    /// outcome is a function of the line's bytes alone for one instance, and a choice that read
+    /// the clock is not remembered. The session token is still looked up in the verified-token
+    /// cache, as on any request.
     pub(crate) fn session_cookies<'h>(
         &self,
         headers: &RequestHeaders<'h>,
         development: bool,
         now_ms: i64,
     ) -> SessionCookies<'h> {
+        let line = single_line(headers);
+        let instance = self.instance_id();
+        if let Some(remembered) = line.and_then(|line| recall(instance, line)) {
+            return remembered;
+        }
         let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names(), development);
-        let use_suffixed = self.suffixed_cookie_names().is_some() && self.uses_suffixed_cookies(&cookies, now_ms);
-        let chosen = usize::from(use_suffixed);
+        let choice = match self.suffixed_cookie_names() {
+            Some(_) => self.uses_suffixed_cookies(&cookies, now_ms),
+            None => Choice { suffixed: false, read_clock: false },
+        };
+        let chosen = usize::from(choice.suffixed);
         let looked_up = cookies.cached[chosen].take();
         let [session, client_uat, dev_browser] = std::mem::take(&mut cookies.flavours[chosen]);
-        SessionCookies {
+        let chosen = SessionCookies {
             session: session.filter(|s| !s.is_empty()),
             client_uat: client_uat.and_then(text).map_or(0, |v| js_parse_int(&v)),
             dev_browser: dev_browser.is_some(),
             looked_up,
+        };
+        if let (Some(line), false) = (line, choice.read_clock) {
+            remember(instance, line, &chosen);
         }
+        chosen
     }
 
     /// `usesSuffixedCookies` (§5.2, HEAD, rules in Clerk's order).
-    fn uses_suffixed_cookies(&self, cookies: &ClerkCookies<'_>, now_ms: i64) -> bool {
+    fn uses_suffixed_cookies(&self, cookies: &ClerkCookies<'_>, now_ms: i64) -> Choice {
         const ZERO: &[u8] = b"0";
         let (sfx_uat, uat) = (cookies.cookie(true, 1), cookies.cookie(false, 1));
         let sfx_session = cookies.cookie(true, 0).unwrap_or_default();
         let session = cookies.cookie(false, 0).unwrap_or_default();
         let claims = |suffixed: bool| cookies.routing_claims(self, suffixed, now_ms);
+        let choose = |suffixed: bool| Choice { suffixed, read_clock: false };
         if !session.is_empty() {
             let fapi = self.config().publishable_key().map(|pk| pk.frontend_api());
             // No `iss`: malformed, use the unsuffixed cookie; else is it another instance's?
@@ -135,34 +157,159 @@ impl Clerk {
                 Some(host) != fapi
             });
             match other_instance {
-                None => return false,
-                Some(true) => return true,
+                None => return choose(false),
+                Some(true) => return choose(true),
                 Some(false) => {}
             }
         }
         if sfx_uat.is_none() && sfx_session.is_empty() {
-            return false;
+            return choose(false);
         }
         if sfx_uat != Some(ZERO)
             && uat != Some(ZERO)
             && claims(false).iat.unwrap_or(0.0) > claims(true).iat.unwrap_or(0.0)
         {
-            return false;
+            return choose(false);
         }
         if sfx_uat == Some(ZERO) && uat != Some(ZERO) {
-            return false;
+            return choose(false);
         }
-        let now_secs = (now_ms / 1000) as f64;
-        if self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
+        // The one rule that reads the clock: whatever it decides, the choice is not remembered.
+        let read_clock = self.config().publishable_key().map(|pk| pk.instance_type()) != Some(InstanceType::Production)
             && sfx_uat != Some(ZERO)
-            && uat == Some(ZERO)
-            && claims(true).exp.unwrap_or(0.0) <= now_secs
-        {
-            return false;
+            && uat == Some(ZERO);
+        let expired = |exp: Option<f64>| exp.unwrap_or(0.0) <= (now_ms / 1000) as f64;
+        if read_clock && expired(claims(true).exp) {
+            return Choice { suffixed: false, read_clock };
         }
         if sfx_uat.is_none() && !sfx_session.is_empty() {
-            return false;
+            return Choice { suffixed: false, read_clock };
         }
-        true
+        Choice { suffixed: true, read_clock }
+    }
+}
+
+/// Which flavour the rules chose, and whether the choice depended on the time it was made.
+#[derive(Debug, Clone, Copy)]
+struct Choice {
+    suffixed: bool,
+    read_clock: bool,
+}
+
+/// Longest `Cookie` line whose outcome is remembered; a longer one is read every time.
+const REMEMBERED_LINE_MAX: usize = 8 * 1024;
+
+/// Lines remembered per thread, direct-mapped by [`sample`].
+const REMEMBERED_SLOTS: usize = 16;
+
+/// The rules' outcome for one `Cookie` line of one instance. Only a line whose chosen session
+/// token is a slice of it (not percent-decoded) is remembered.
+struct Remembered {
+    instance: u64,
+    sample: u64,
+    line: Vec<u8>,
+    session: Range<usize>,
+    client_uat: i64,
+    dev_browser: bool,
+}
+
+thread_local! {
+    static REMEMBERED: RefCell<Vec<Option<Remembered>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The request's `Cookie` line when it sent exactly one, short enough to remember.
+fn single_line<'h>(headers: &RequestHeaders<'h>) -> Option<&'h [u8]> {
+    let [Some(line), rest @ ..] = &headers.cookie_lines else {
+        return None;
+    };
+    let single = rest.iter().all(Option::is_none) && !headers.more_cookie_lines;
+    (single && line.len() <= REMEMBERED_LINE_MAX).then(|| line.as_bytes())
+}
+
+/// Picks the slot of a line: its length and eight words spread over it (the session token makes
+/// up most of a line, so lines of different sessions differ there). Equality is decided by the
+/// full comparison, never by the sample.
+fn sample(line: &[u8]) -> u64 {
+    let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    let spread = line.len().saturating_sub(8);
+    (0..8).fold(line.len() as u64, |h, i| {
+        let word = line.get(spread * i / 7..).and_then(<[u8]>::first_chunk::<8>);
+        mix(h, word.map_or(0, |w| u64::from_le_bytes(*w)))
+    })
+}
+
+/// The remembered outcome for `line`, if this thread has it.
+fn recall<'h>(instance: u64, line: &'h [u8]) -> Option<SessionCookies<'h>> {
+    let sample = sample(line);
+    REMEMBERED
+        .try_with(|slots| {
+            let slots = slots.borrow();
+            let slot = slots.get(sample as usize % REMEMBERED_SLOTS)?.as_ref()?;
+            let same = slot.instance == instance && slot.sample == sample && constant_time_eq(&slot.line, line);
+            same.then(|| SessionCookies {
+                // Within the line, which is as long as the remembered one; `get` keeps it so.
+                session: line.get(slot.session.clone()).map(Cow::Borrowed),
+                client_uat: slot.client_uat,
+                dev_browser: slot.dev_browser,
+                looked_up: None,
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+/// Remembers the outcome for `line` when its session token is a slice of it, in the line's
+/// slot (reusing the slot's buffer).
+fn remember(instance: u64, line: &[u8], chosen: &SessionCookies<'_>) {
+    let Some(Cow::Borrowed(session)) = &chosen.session else {
+        return;
+    };
+    let Some(session) = range_in(line, session) else {
+        return;
+    };
+    let sample = sample(line);
+    let _ = REMEMBERED.try_with(|slots| {
+        let mut slots = slots.borrow_mut();
+        if slots.is_empty() {
+            slots.resize_with(REMEMBERED_SLOTS, || None);
+        }
+        let slot = &mut slots[sample as usize % REMEMBERED_SLOTS];
+        let mut buffer = slot.take().map(|old| old.line).unwrap_or_default();
+        buffer.clear();
+        buffer.extend_from_slice(line);
+        let (client_uat, dev_browser) = (chosen.client_uat, chosen.dev_browser);
+        *slot = Some(Remembered { instance, sample, line: buffer, session, client_uat, dev_browser });
+    });
+}
+
+/// Where `part`, a slice of `line`, lies in it.
+fn range_in(line: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= line.len()).then_some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_is_taken_from_lines_of_any_length() {
+        let line = b"__session=abcdefghijklmnopqrstuvwxyz";
+        let samples: Vec<u64> = (0..=line.len()).map(|n| sample(&line[..n])).collect();
+        for (n, s) in samples.iter().enumerate() {
+            assert_eq!(samples.iter().filter(|&t| t == s).count(), 1, "the prefix of {n} bytes has its own sample");
+        }
+    }
+
+    #[test]
+    fn a_range_is_found_only_for_a_slice_of_the_line() {
+        let line = b"a=1; __session=xyz";
+        assert_eq!(range_in(line, &line[15..]), Some(15..18));
+        assert_eq!(range_in(line, &line[..0]), Some(0..0));
+        assert_eq!(range_in(&line[5..], &line[..3]), None, "before the line");
+        assert_eq!(range_in(&line[..10], &line[8..12]), None, "past its end");
+        let elsewhere = vec![b'x', b'y', b'z'];
+        assert_eq!(range_in(line, &elsewhere), None, "equal bytes elsewhere");
     }
 }
