@@ -1,6 +1,6 @@
 //! Arbitrary `Cookie` / `Authorization` header bytes through the whole request flow: never
-//! panics, and signs someone in only when the genuine fixture token is in the input (the seeds
-//! hold it; no other token can verify).
+//! panics, signs someone in only when the genuine fixture token is in the input (the seeds hold
+//! it; no other token can verify), and answers a request asked twice the same way both times.
 #![no_main]
 
 use axum_clerk::{AuthStatus, Clerk, ClerkConfig, FixedClock};
@@ -41,4 +41,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(data.windows(token.len()).any(|w| w == token.as_bytes()));
     }
     let _ = state.debug_headers();
+    // Asked again, the request meets what the first answer left behind (its token in the
+    // verified-token cache, its cookie line remembered): the answer must not change.
+    let again = runtime.block_on(clerk.authenticate(&request));
+    let answer = |s: &axum_clerk::RequestState| {
+        (s.status(), s.reason().map(|r| r.to_string()), s.message().to_owned(), s.auth().user_id().map(str::to_owned))
+    };
+    assert_eq!(answer(&again), answer(&state), "the same request answered differently the second time");
 });
