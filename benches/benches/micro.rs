@@ -172,6 +172,29 @@ fn extraction(c: &mut Criterion) {
         "axum-clerk: authenticate (suffixed and unsuffixed cookies, publishable key, cached token)",
         |b| b.iter(|| black_box(rt.block_on(with_pk.authenticate(&by_both_cookies)))),
     );
+    // Many browsers, each with its own session (tokens verified before): 1 024 lines in turn, more
+    // than a thread remembers, so each request walks its line and runs the rules, as the first
+    // request of a line does, and finds its token in the shared verified-token cache.
+    let many_lines: Vec<_> = (0..1024)
+        .map(|i| {
+            let t = admin_token(&setup.issuer, &format!("sess_many_{i}"));
+            rt.block_on(with_pk.verify_token(&t)).unwrap();
+            request(
+                "cookie",
+                &format!("_ga=GA1.2.3; __client_uat=1; __session={t}; __client_uat_{sfx}=1; __session_{sfx}={t}"),
+            )
+        })
+        .collect();
+    let mut next = 0;
+    group.bench_function(
+        "axum-clerk: authenticate (both cookie flavours, publishable key, cached token, line not remembered)",
+        |b| {
+            b.iter(|| {
+                next = (next + 1) % many_lines.len();
+                black_box(rt.block_on(with_pk.authenticate(&many_lines[next])))
+            })
+        },
+    );
     group.bench_function("axum-clerk: authenticate (bearer, cached token)", |b| {
         b.iter(|| black_box(rt.block_on(setup.clerk.authenticate(&by_header))))
     });

@@ -116,9 +116,9 @@ impl Clerk {
         development: bool,
         now_ms: i64,
     ) -> SessionCookies<'h> {
-        let line = single_line(headers);
+        let line = single_line(headers).map(|line| (line, sample(line)));
         let instance = self.instance_id();
-        if let Some(remembered) = line.and_then(|line| recall(instance, line)) {
+        if let Some(remembered) = line.and_then(|(line, sample)| recall(instance, line, sample)) {
             return remembered;
         }
         let mut cookies = ClerkCookies::read(headers, self.suffixed_cookie_names(), development);
@@ -135,8 +135,8 @@ impl Clerk {
             dev_browser: dev_browser.is_some(),
             looked_up,
         };
-        if let (Some(line), false) = (line, choice.read_clock) {
-            remember(instance, line, &chosen);
+        if let (Some((line, sample)), false) = (line, choice.read_clock) {
+            remember(instance, line, sample, &chosen);
         }
         chosen
     }
@@ -199,8 +199,9 @@ struct Choice {
 /// Longest `Cookie` line whose outcome is remembered; a longer one is read every time.
 const REMEMBERED_LINE_MAX: usize = 8 * 1024;
 
-/// Lines remembered per thread, direct-mapped by [`sample`].
-const REMEMBERED_SLOTS: usize = 16;
+/// Lines remembered per thread, direct-mapped by [`sample`] (as many as the verified-token
+/// cache's per-thread front has tokens; ~2 KB each for a typical browser's line).
+const REMEMBERED_SLOTS: usize = 64;
 
 /// The rules' outcome for one `Cookie` line of one instance. Only a line whose chosen session
 /// token is a slice of it (not percent-decoded) is remembered.
@@ -213,8 +214,17 @@ struct Remembered {
     dev_browser: bool,
 }
 
+/// One slot of a thread's table: the line it remembers, and the sample of the last line that
+/// missed it. A line is remembered the second time in a row it misses its slot, so lines seen
+/// once (many browsers sharing a thread) cost no copy and do not evict one that repeats.
+#[derive(Default)]
+struct Slot {
+    remembered: Option<Remembered>,
+    candidate: Option<(u64, u64)>,
+}
+
 thread_local! {
-    static REMEMBERED: RefCell<Vec<Option<Remembered>>> = const { RefCell::new(Vec::new()) };
+    static REMEMBERED: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The request's `Cookie` line when it sent exactly one, short enough to remember.
@@ -226,25 +236,23 @@ fn single_line<'h>(headers: &RequestHeaders<'h>) -> Option<&'h [u8]> {
     (single && line.len() <= REMEMBERED_LINE_MAX).then(|| line.as_bytes())
 }
 
-/// Picks the slot of a line: its length and eight words spread over it (the session token makes
-/// up most of a line, so lines of different sessions differ there). Equality is decided by the
-/// full comparison, never by the sample.
+/// Picks the slot of a line: its length, four words at a fifth, two, three and four fifths of it
+/// and its last word. A line is mostly its session tokens, so the lines of different sessions
+/// differ there; lines alike at these places (one session whose other cookies changed) meet in a
+/// slot and are told apart by the comparison, which alone decides equality.
 fn sample(line: &[u8]) -> u64 {
     let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    let spread = line.len().saturating_sub(8);
-    (0..8).fold(line.len() as u64, |h, i| {
-        let word = line.get(spread * i / 7..).and_then(<[u8]>::first_chunk::<8>);
-        mix(h, word.map_or(0, |w| u64::from_le_bytes(*w)))
-    })
+    let word = |at: usize| line.get(at..).and_then(<[u8]>::first_chunk::<8>).map_or(0, |w| u64::from_le_bytes(*w));
+    let (fifth, last) = (line.len() / 5, line.len().saturating_sub(8));
+    [fifth, 2 * fifth, 3 * fifth, 4 * fifth, last].into_iter().fold(line.len() as u64, |h, at| mix(h, word(at)))
 }
 
-/// The remembered outcome for `line`, if this thread has it.
-fn recall<'h>(instance: u64, line: &'h [u8]) -> Option<SessionCookies<'h>> {
-    let sample = sample(line);
+/// The remembered outcome for `line` (whose [`sample`] is `sample`), if this thread has it.
+fn recall<'h>(instance: u64, line: &'h [u8], sample: u64) -> Option<SessionCookies<'h>> {
     REMEMBERED
         .try_with(|slots| {
             let slots = slots.borrow();
-            let slot = slots.get(sample as usize % REMEMBERED_SLOTS)?.as_ref()?;
+            let slot = slots.get(sample as usize % REMEMBERED_SLOTS)?.remembered.as_ref()?;
             let same = slot.instance == instance && slot.sample == sample && constant_time_eq(&slot.line, line);
             same.then(|| SessionCookies {
                 // Within the line, which is as long as the remembered one; `get` keeps it so.
@@ -258,27 +266,29 @@ fn recall<'h>(instance: u64, line: &'h [u8]) -> Option<SessionCookies<'h>> {
         .flatten()
 }
 
-/// Remembers the outcome for `line` when its session token is a slice of it, in the line's
-/// slot (reusing the slot's buffer).
-fn remember(instance: u64, line: &[u8], chosen: &SessionCookies<'_>) {
+/// Remembers the outcome for `line` when its session token is a slice of it and the line missed
+/// its slot before this (reusing the slot's buffer); else notes it as the slot's candidate.
+fn remember(instance: u64, line: &[u8], sample: u64, chosen: &SessionCookies<'_>) {
     let Some(Cow::Borrowed(session)) = &chosen.session else {
         return;
     };
     let Some(session) = range_in(line, session) else {
         return;
     };
-    let sample = sample(line);
     let _ = REMEMBERED.try_with(|slots| {
         let mut slots = slots.borrow_mut();
         if slots.is_empty() {
-            slots.resize_with(REMEMBERED_SLOTS, || None);
+            slots.resize_with(REMEMBERED_SLOTS, Slot::default);
         }
         let slot = &mut slots[sample as usize % REMEMBERED_SLOTS];
-        let mut buffer = slot.take().map(|old| old.line).unwrap_or_default();
+        if slot.candidate.replace((instance, sample)) != Some((instance, sample)) {
+            return;
+        }
+        let mut buffer = slot.remembered.take().map(|old| old.line).unwrap_or_default();
         buffer.clear();
         buffer.extend_from_slice(line);
         let (client_uat, dev_browser) = (chosen.client_uat, chosen.dev_browser);
-        *slot = Some(Remembered { instance, sample, line: buffer, session, client_uat, dev_browser });
+        slot.remembered = Some(Remembered { instance, sample, line: buffer, session, client_uat, dev_browser });
     });
 }
 
@@ -300,6 +310,52 @@ mod tests {
         for (n, s) in samples.iter().enumerate() {
             assert_eq!(samples.iter().filter(|&t| t == s).count(), 1, "the prefix of {n} bytes has its own sample");
         }
+    }
+
+    /// What the rules would give for `line`: its session is the part after `__session=`.
+    fn outcome(line: &[u8]) -> SessionCookies<'_> {
+        let at = line.windows(10).position(|w| w == b"__session=").expect("a session") + 10;
+        SessionCookies { session: Some(Cow::Borrowed(&line[at..])), client_uat: 7, dev_browser: false, looked_up: None }
+    }
+
+    fn miss_then_remember(instance: u64, line: &[u8]) -> bool {
+        let sample = sample(line);
+        let hit = recall(instance, line, sample).is_some();
+        if !hit {
+            remember(instance, line, sample, &outcome(line));
+        }
+        hit
+    }
+
+    #[test]
+    fn a_line_is_remembered_from_its_second_miss_in_a_row() {
+        let line = b"__client_uat=1; __session=first.line.token";
+        assert!(!miss_then_remember(u64::MAX, line));
+        assert!(!miss_then_remember(u64::MAX, line));
+        let recalled = recall(u64::MAX, line, sample(line)).expect("remembered");
+        assert_eq!((recalled.session.as_deref(), recalled.client_uat), (Some(&b"first.line.token"[..]), 7));
+        assert!(recall(u64::MAX - 1, line, sample(line)).is_none(), "another instance's");
+    }
+
+    #[test]
+    fn lines_seen_once_leave_the_remembered_one_in_its_slot() {
+        let instance = u64::MAX - 2;
+        let line = b"__client_uat=1; __session=second.line.token".to_vec();
+        let slot = sample(&line) as usize % REMEMBERED_SLOTS;
+        let mut same_slot = (0..)
+            .map(|i| format!("__client_uat=1; __session=other.{i}").into_bytes())
+            .filter(|other| sample(other) as usize % REMEMBERED_SLOTS == slot);
+        let (once, twice) = (same_slot.next().unwrap(), same_slot.next().unwrap());
+        for _ in 0..2 {
+            miss_then_remember(instance, &line);
+        }
+        for other in [&twice, &once, &twice] {
+            assert!(!miss_then_remember(instance, other));
+            assert!(miss_then_remember(instance, &line), "still remembered");
+        }
+        assert!(!miss_then_remember(instance, &twice), "its second miss in a row takes the slot");
+        assert!(recall(instance, &twice, sample(&twice)).is_some());
+        assert!(recall(instance, &line, sample(&line)).is_none());
     }
 
     #[test]
