@@ -28,7 +28,7 @@ pub(crate) struct SessionCookies<'h> {
     pub(crate) looked_up: Option<Option<(DataHandle, bool)>>,
 }
 
-pub(crate) const SESSION: &str = "__session";
+const SESSION: &str = "__session";
 const CLIENT_UAT: &str = "__client_uat";
 pub(crate) const DEV_BROWSER: &str = "__clerk_db_jwt";
 
