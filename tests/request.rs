@@ -481,8 +481,11 @@ async fn a_suffixed_session_without_its_client_uat_uses_the_unsuffixed_cookies()
     assert_eq!(users, [UNSUFFIXED_USER; 3]);
 }
 
-/// The status, user and session status of a cookie request, for comparing answers.
-fn outcome(state: &RequestState) -> (AuthStatus, Option<String>, Option<String>, Option<String>) {
+/// The status, reason, user and session status of a request, for comparing answers.
+type Outcome = (AuthStatus, Option<String>, Option<String>, Option<String>);
+
+/// The [`Outcome`] of a request.
+fn outcome(state: &RequestState) -> Outcome {
     let auth = state.auth();
     (
         state.status(),
@@ -492,29 +495,31 @@ fn outcome(state: &RequestState) -> (AuthStatus, Option<String>, Option<String>,
     )
 }
 
+/// The answers to a cookie carrying `mockJwt` with `changes`, asked three times: verified, then
+/// answered from the shared verified-token cache, then from this thread's.
+async fn three_cookie_answers(changes: serde_json::Value) -> Vec<Outcome> {
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let cookie = format!("__client_uat=1; __session={}", mint_mock(changes));
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(outcome(&get(&clerk, &[("cookie", &cookie)]).await));
+    }
+    answers
+}
+
 #[tokio::test]
 async fn a_pending_session_cookie_is_decided_alike_before_and_after_it_is_cached() {
     // §5.2: `iat` against `__client_uat` is read from the token whatever its session status; a
     // pending session is signed out by its claims, not by a missing `iat`.
-    let (_server, builder) = setup(PK_LIVE).await;
-    let clerk = clerk(builder);
-    let cookie = format!("__client_uat=1; __session={}", mint_mock(json!({"sts": "pending"})));
-    // Verified on the first request; answered from the shared cache, then from this thread's.
-    for request in 1..=3 {
-        let answer = outcome(&get(&clerk, &[("cookie", &cookie)]).await);
-        assert_eq!(answer, (AuthStatus::SignedIn, None, None, Some("pending".to_owned())), "request {request}");
-    }
+    let pending = (AuthStatus::SignedIn, None, None, Some("pending".to_owned()));
+    assert_eq!(three_cookie_answers(json!({"sts": "pending"})).await, vec![pending; 3]);
 }
 
 #[tokio::test]
 async fn a_cookie_token_without_a_user_is_decided_alike_before_and_after_it_is_cached() {
-    let (_server, builder) = setup(PK_LIVE).await;
-    let clerk = clerk(builder);
-    let cookie = format!("__client_uat=1; __session={}", mint_mock(json!({"sub": ""})));
-    for request in 1..=3 {
-        let answer = outcome(&get(&clerk, &[("cookie", &cookie)]).await);
-        assert_eq!(answer, (AuthStatus::SignedIn, None, None, None), "request {request}");
-    }
+    let no_user = (AuthStatus::SignedIn, None, None, None);
+    assert_eq!(three_cookie_answers(json!({"sub": ""})).await, vec![no_user; 3]);
 }
 
 #[tokio::test]
