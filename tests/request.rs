@@ -638,3 +638,17 @@ async fn a_choice_that_read_the_clock_is_made_again_on_every_request() {
         assert_eq!(signed_out(&get(&clerk, &[("cookie", &line)]).await).0, "session-token-and-uat-missing");
     }
 }
+
+#[tokio::test]
+async fn a_remembered_line_does_not_answer_for_it_and_a_second_cookie_line() {
+    // Clerk reads cookies across every `Cookie` line: here `__client_uat` is only in the second,
+    // so the first line's remembered outcome (no client UAT) is not this request's.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder);
+    let first = format!("__session={}", fx("mockJwt"));
+    for _ in 0..2 {
+        assert_eq!(signed_out(&get(&clerk, &[("cookie", &first)]).await).0, "session-token-but-no-client-uat");
+    }
+    let both_lines = get(&clerk, &[("cookie", &first), ("cookie", "__client_uat=1")]).await;
+    assert_eq!(both_lines.auth().user_id(), Some(USER));
+}
