@@ -1,6 +1,7 @@
 //! Allocation counting (performance issue): a request whose token was verified before allocates
 //! only its `Auth` — one block holding the request's context and a counted handle on what the
-//! token says — plus, when `ClerkLayer::auth_in_extensions` asks for it, its extensions entry.
+//! token says — plus, when `ClerkLayer::auth_in_extensions` asks for it, its extensions entry;
+//! so does a request without a token.
 //! A counting global allocator records allocations made by the current thread.
 
 mod common;
@@ -85,20 +86,22 @@ fn verify_token_of_a_cached_token_allocates_only_the_auth() {
     assert_eq!(allocations, 2);
 }
 
-/// Allocations of one request through `app`, once a first request has warmed every cache.
-fn allocations_of_a_request(app: &axum::Router, token: &str) -> (http::StatusCode, usize) {
+/// Allocations of one request through `app` (with the token, if any, in `Authorization`), once
+/// a first request has warmed every cache.
+fn allocations_of_a_request(app: &axum::Router, token: Option<&str>) -> (http::StatusCode, usize) {
     use tower::ServiceExt;
     // What `axum::serve` does for each connection: routes become services once, not per request.
     let app = app.clone().with_state(());
     // As hyper hands them over: the URI and header values share the bytes read from the socket,
     // so cloning them counts a reference instead of copying (a URI parsed from a `&str` would
     // allocate on its first clone).
-    let bytes = axum::body::Bytes::from(format!("Bearer {token}"));
+    let bytes = token.map(|token| axum::body::Bytes::from(format!("Bearer {token}")));
     let request = || {
-        http::Request::get(http::Uri::from_static("/"))
-            .header("authorization", http::HeaderValue::from_maybe_shared(bytes.clone()).unwrap())
-            .body(axum::body::Body::empty())
-            .unwrap()
+        let mut request = http::Request::get(http::Uri::from_static("/"));
+        if let Some(bytes) = &bytes {
+            request = request.header("authorization", http::HeaderValue::from_maybe_shared(bytes.clone()).unwrap());
+        }
+        request.body(axum::body::Body::empty()).unwrap()
     };
     assert!(block_on(app.clone().oneshot(request())).unwrap().status().is_success(), "warm-up");
     let request = request();
@@ -124,9 +127,9 @@ fn extra_allocations_of_a_protected_request(layer: axum_clerk::ClerkLayer) -> us
     let layered =
         axum::Router::new().route("/", axum::routing::get(handler)).layer(tower::layer::util::Identity::new());
     let guarded = axum::Router::new().route("/", axum::routing::get(protected)).layer(layer);
-    let (status, baseline) = allocations_of_a_request(&layered, &token);
+    let (status, baseline) = allocations_of_a_request(&layered, Some(&token));
     assert_eq!(status, 200);
-    let (status, with_clerk) = allocations_of_a_request(&guarded, &token);
+    let (status, with_clerk) = allocations_of_a_request(&guarded, Some(&token));
     assert_eq!(status, 200, "the token has the permission");
     with_clerk - baseline
 }
@@ -141,4 +144,17 @@ fn a_protected_request_allocates_only_its_auth() {
 fn with_auth_in_extensions_a_protected_request_also_allocates_its_extensions_entry() {
     let layer = axum_clerk::ClerkLayer::new(clerk(pem_config())).auth_in_extensions();
     assert_eq!(extra_allocations_of_a_protected_request(layer), 2);
+}
+
+#[test]
+fn an_anonymous_request_allocates_only_its_auth() {
+    // No token: signed out with `session-token-and-uat-missing`, its debug headers on the
+    // response. The signed-out data is each thread's own and the headers' values are static.
+    let route = || axum::Router::new().route("/", axum::routing::get(handler));
+    let (status, baseline) = allocations_of_a_request(&route().layer(tower::layer::util::Identity::new()), None);
+    assert_eq!(status, 200);
+    let (status, with_clerk) =
+        allocations_of_a_request(&route().layer(axum_clerk::ClerkLayer::new(clerk(pem_config()))), None);
+    assert_eq!(status, 200, "a public route serves a signed-out request");
+    assert_eq!(with_clerk - baseline, 1);
 }

@@ -52,6 +52,16 @@ async fn signed_out_without_a_message_sends_status_and_reason_only() {
     assert!(reply.header("x-clerk-auth-message").is_none());
 }
 
+#[tokio::test]
+async fn a_debug_header_the_handler_set_is_kept_and_the_others_are_added() {
+    let app = Router::new()
+        .route("/", get(|| async { ([("x-clerk-auth-reason", "the-handler-s-own")], "ok") }))
+        .layer(ClerkLayer::new(clerk(pem_config())));
+    let reply = send(&app, "GET", "/", &[]).await;
+    assert_eq!(reply.header("x-clerk-auth-reason"), Some("the-handler-s-own"));
+    assert_eq!(reply.header("x-clerk-auth-status"), Some("signed-out"));
+}
+
 async fn deep_helper() -> Option<String> {
     auth().ok()?.user_id().map(str::to_owned)
 }

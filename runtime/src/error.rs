@@ -5,6 +5,7 @@
 //! message, and optionally Clerk's suggested action. [`TokenError::full_message`] renders the
 //! string Clerk puts in the `x-clerk-auth-message` header.
 
+use http::HeaderValue;
 use std::fmt;
 
 /// A machine-readable reason for a signed-out request, spelled as Clerk spells it.
@@ -106,6 +107,48 @@ impl Reason {
             Self::TokenTypeMismatch => "token-type-mismatch",
             Self::UnexpectedError => "unexpected-error",
         }
+    }
+
+    /// This reason as an `x-clerk-auth-reason` value. Each value is made when the crate is
+    /// compiled (a reason string that were not a valid header value would not build), so sending
+    /// one neither checks nor copies bytes.
+    pub(crate) fn header_value(self) -> HeaderValue {
+        macro_rules! made_at_compile_time {
+            ($($reason:ident),* $(,)?) => {
+                match self {
+                    $(Self::$reason => const { HeaderValue::from_static(Self::$reason.as_str()) },)*
+                }
+            };
+        }
+        made_at_compile_time!(
+            TokenExpired,
+            TokenInvalid,
+            TokenInvalidAlgorithm,
+            TokenInvalidAuthorizedParties,
+            TokenInvalidSignature,
+            TokenNotActiveYet,
+            TokenIatInTheFuture,
+            TokenVerificationFailed,
+            SecretKeyInvalid,
+            LocalJwkMissing,
+            RemoteJwkFailedToLoad,
+            RemoteJwkMissing,
+            JwkFailedToResolve,
+            JwkKidMismatch,
+            SessionTokenAndUatMissing,
+            SessionTokenButNoClientUat,
+            ClientUatButNoSessionToken,
+            SessionTokenIatBeforeClientUat,
+            SessionTokenExpiredNoRefreshCookie,
+            SessionTokenExpiredNonGet,
+            SessionTokenNbf,
+            SessionTokenIatInTheFuture,
+            DevBrowserMissing,
+            DevBrowserSync,
+            PrimaryRespondsToSyncing,
+            TokenTypeMismatch,
+            UnexpectedError,
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 //! request extensions), and adds Clerk's `x-clerk-auth-*` headers to signed-out responses.
 
 use futures_util::future::BoxFuture;
-use http::{Extensions, HeaderMap, Request, Response};
+use http::{Extensions, Request, Response};
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -18,7 +18,7 @@ use crate::clerk::{Clerk, LocalClerk};
 use crate::context::{RequestContext, RequestInfo};
 use crate::headers::RequestHeaders;
 use crate::rejection::MissingClerkLayer;
-use crate::request::Decided;
+use crate::request::{Decided, SignedOutHeaders};
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -225,18 +225,16 @@ where
 }
 
 /// The request's `Auth` (with the context later decisions need), put in its extensions when
-/// asked, and the debug headers of the response (none when signed in; boxed, so that the
-/// response future every signed-in request moves around stays small).
+/// asked, and the debug headers of the response (none when signed in).
 fn attach<B>(
     clerk: LocalClerk,
     decided: Decided,
     info: RequestInfo,
     request: &mut Request<B>,
     extensions: bool,
-) -> (Auth, Option<Box<HeaderMap>>) {
-    let debug_headers = decided.signed_out_debug_headers().map(Box::new);
+) -> (Auth, Option<SignedOutHeaders>) {
     let infrastructure = decided.is_infrastructure_failure();
-    let auth = decided.into_auth(RequestContext { request: Some(info), infrastructure, clerk });
+    let (auth, debug_headers) = decided.into_auth(RequestContext { request: Some(info), infrastructure, clerk });
     if extensions {
         request.extensions_mut().insert(auth.clone());
     }
@@ -246,12 +244,10 @@ fn attach<B>(
 /// Clerk's `x-clerk-auth-*` headers on a signed-out response, unless the handler set them.
 fn with_debug_headers<ResBody>(
     mut response: Response<ResBody>,
-    debug_headers: Option<Box<HeaderMap>>,
+    debug_headers: Option<SignedOutHeaders>,
 ) -> Response<ResBody> {
-    for (name, value) in debug_headers.iter().flat_map(|headers| headers.iter()) {
-        if !response.headers().contains_key(name) {
-            response.headers_mut().insert(name, value.clone());
-        }
+    if let Some(headers) = debug_headers {
+        headers.add_to(response.headers_mut());
     }
     response
 }
@@ -269,7 +265,7 @@ pin_project! {
 pin_project! {
     #[project = KindProjection]
     enum Kind<F: Future> {
-        Ready { #[pin] future: TaskLocalFuture<Auth, F>, debug_headers: Option<Box<HeaderMap>> },
+        Ready { #[pin] future: TaskLocalFuture<Auth, F>, debug_headers: Option<SignedOutHeaders> },
         Boxed { future: BoxFuture<'static, F::Output> },
     }
 }

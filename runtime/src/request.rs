@@ -2,6 +2,7 @@
 //! in `session_cookies`) and the mapping of errors to Clerk's reasons (clerk-semantics §5.2–§5.4,
 //! HEAD). Where Clerk would start a handshake, the request ends signed-out with the same reason.
 
+use http::header::Entry;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use std::borrow::Cow;
 
@@ -94,20 +95,16 @@ impl Decided {
         self.outcome.infrastructure
     }
 
-    /// Clerk's debug headers, for a signed-out request only (see [`RequestState::debug_headers`]).
-    pub(crate) fn signed_out_debug_headers(&self) -> Option<HeaderMap> {
-        (self.outcome.status == AuthStatus::SignedOut).then(|| self.outcome.debug_headers())
-    }
-
     /// The request state, its `Auth` carrying `ctx`.
     pub(crate) fn into_state(self, ctx: Option<RequestContext>) -> RequestState {
         RequestState { auth: Auth::new(self.data, ctx), outcome: self.outcome }
     }
 
-    /// Only the `Auth`, carrying `ctx` (what the layer keeps of a request state).
+    /// The `Auth`, carrying `ctx`, and the debug headers of a signed-out request: what the
+    /// layer keeps of a request state.
     #[inline]
-    pub(crate) fn into_auth(self, ctx: RequestContext) -> Auth {
-        Auth::new(self.data, Some(ctx))
+    pub(crate) fn into_auth(self, ctx: RequestContext) -> (Auth, Option<SignedOutHeaders>) {
+        (Auth::new(self.data, Some(ctx)), self.outcome.into_signed_out_headers())
     }
 }
 
@@ -160,22 +157,53 @@ impl RequestState {
 impl Outcome {
     fn debug_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        if self.status == AuthStatus::SignedIn {
-            return headers;
+        if let Some(signed_out) = self.clone().into_signed_out_headers() {
+            signed_out.add_to(&mut headers);
         }
-        let mut set = |name: HeaderName, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        };
-        if !self.message.is_empty() {
-            set(AUTH_MESSAGE_HEADER, &self.message);
+        headers
+    }
+
+    /// Clerk's debug headers, for a signed-out outcome only. The message moves into its header
+    /// value (one that is not a valid header value is not sent).
+    fn into_signed_out_headers(self) -> Option<SignedOutHeaders> {
+        (self.status == AuthStatus::SignedOut).then(|| SignedOutHeaders {
+            reason: self.reason,
+            message: Some(self.message)
+                .filter(|m| !m.is_empty())
+                .and_then(|m| HeaderValue::try_from(m).ok())
+                .map(Box::new),
+        })
+    }
+}
+
+/// The `x-clerk-auth-*` headers of a signed-out request (§5.8). The status and reason values are
+/// made at compile time; only a message is made per request (and boxed, so that the response
+/// future every request moves around stays small).
+#[derive(Debug)]
+pub(crate) struct SignedOutHeaders {
+    reason: Option<Reason>,
+    message: Option<Box<HeaderValue>>,
+}
+
+impl SignedOutHeaders {
+    /// Adds the message, reason and status (in Clerk's order) to `headers`, each unless `headers`
+    /// already has it (a handler's own value is kept).
+    pub(crate) fn add_to(self, headers: &mut HeaderMap) {
+        const SIGNED_OUT: HeaderValue = HeaderValue::from_static(AuthStatus::SignedOut.as_str());
+        if let Some(message) = self.message {
+            add_unless_present(headers, AUTH_MESSAGE_HEADER, *message);
         }
         if let Some(reason) = self.reason {
-            set(AUTH_REASON_HEADER, reason.as_str());
+            add_unless_present(headers, AUTH_REASON_HEADER, reason.header_value());
         }
-        set(AUTH_STATUS_HEADER, self.status.as_str());
-        headers
+        add_unless_present(headers, AUTH_STATUS_HEADER, SIGNED_OUT);
+    }
+}
+
+/// One lookup of `name`, and an insert if it is missing. A map at its size limit is left as it is.
+fn add_unless_present(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) {
+    if let Ok(Entry::Vacant(slot)) = headers.try_entry(name) {
+        let _ = slot.try_insert(value);
     }
 }
 
