@@ -116,6 +116,11 @@ impl Clerk {
         development: bool,
         now_ms: i64,
     ) -> SessionCookies<'h> {
+        // No `Cookie` header (a visitor's first request, an API client): every cookie is missing,
+        // whichever flavour the rules would choose.
+        if headers.cookie_lines[0].is_none() {
+            return SessionCookies { session: None, client_uat: 0, dev_browser: false, looked_up: None };
+        }
         let line = single_line(headers).map(|line| (line, sample(line)));
         let instance = self.instance_id();
         if let Some(remembered) = line.and_then(|(line, sample)| recall(instance, line, sample)) {
