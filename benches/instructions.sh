@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Instructions per request of /open, /protected and /hand on bench_server, counted with callgrind
+# Instructions per request of /open, /protected and /hand on bench_server (and, for a visitor
+# without a session, of /open and /public with no token), counted with callgrind
 # (valgrind): repeatable whatever else the machine does, unlike wall-clock throughput. N keep-alive
 # requests per route (default 2000) from a small Python client; the counts include everything the
 # server does for a request (hyper, axum, ours) across its threads.
@@ -39,6 +40,8 @@ if sys.argv[5] == 'cookie':
 elif sys.argv[5] == 'production-cookies':
     headers = {'Cookie': f'_ga=GA1.2.3; theme=dark; __client_uat=1; __client_uat_{sfx}=1; '
                          f'__session={token}; __session_{sfx}={token}; other=1'}
+elif sys.argv[5] == 'none':
+    headers = {}
 else:
     headers = {'Authorization': 'Bearer ' + sys.argv[4]}
 for _ in range(int(sys.argv[3])):
@@ -49,15 +52,27 @@ for _ in range(int(sys.argv[3])):
 PY
 }
 drive /protected 200 && drive /open 200 && drive /protected 200 "$outer" # warm-up
-for route in open layered protected hand outer-protected; do
+CARRIER=none drive /public 200 && CARRIER=none drive /public 200 "$outer"
+routes="open layered protected hand outer-protected open-anonymous public-anonymous outer-public-anonymous"
+for route in $routes; do
   callgrind_control -z "$vg" >/dev/null
-  if [ "$route" = outer-protected ]; then drive /protected "$N" "$outer"; else drive "/$route" "$N"; fi
+  case "$route" in
+    outer-protected) drive /protected "$N" "$outer" ;;
+    # A visitor without a session: no token at all, on /open and on the public route behind
+    # `ClerkLayer` (signed out, with Clerk's debug headers).
+    open-anonymous) CARRIER=none drive /open "$N" ;;
+    public-anonymous) CARRIER=none drive /public "$N" ;;
+    outer-public-anonymous) CARRIER=none drive /public "$N" "$outer" ;;
+    *) drive "/$route" "$N" ;;
+  esac
   callgrind_control -d "$route" "$vg" >/dev/null
 done
-echo "route       instructions/request"
+echo "route                      instructions/request"
 i=0
-for route in open layered protected hand outer-protected; do
+for route in $routes; do
   i=$((i + 1))
   total=$(callgrind_annotate "$dir"/callgrind.out.*."$i" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  printf "%-10s %10d\n" "/$route" $((total / N))
+  label=/$route
+  case "$route" in *-anonymous) label="/${route%-anonymous} (no token)" ;; esac
+  printf "%-26s %10d\n" "$label" $((total / N))
 done

@@ -257,6 +257,11 @@ fn layer(c: &mut Criterion) {
     group.bench_function("axum-clerk: ClerkService request (bearer, cached token, 2 threads at once)", |b| {
         b.iter_custom(|iters| two_threads_at_once(iters, |rt| black_box(serve(rt, request()))))
     });
+    // A visitor without a session: signed out, Clerk's debug headers on the response.
+    let anonymous = || http::Request::get("/api/teams").header("host", "app.example.com").body(()).unwrap();
+    group.bench_function("axum-clerk: ClerkService request (no token)", |b| {
+        b.iter(|| black_box(serve(&rt, anonymous())))
+    });
     group.finish();
 }
 

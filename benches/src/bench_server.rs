@@ -3,6 +3,8 @@
 //! - `GET /open`: no authentication at all (no `ClerkLayer`);
 //! - `GET /protected`: behind `ClerkLayer`, `#[protect(permission = "org:team_settings:manage")]`;
 //! - `GET /hand`: behind `ClerkLayer`, the same rule written with the runtime API;
+//! - `GET /public`: behind `ClerkLayer`, no rule: a public page, which a visitor without a
+//!   session reaches signed out (with Clerk's `x-clerk-auth-*` headers);
 //! - `GET /layered`: no authentication, behind a layer that does nothing (`tower_layer::Identity`):
 //!   what any layer costs in axum (the route is wrapped once more);
 //! - `GET /peer/clerk-rs`: behind clerk-rs 0.5's own axum `ClerkLayer` (JWKS through its
@@ -13,7 +15,8 @@
 //!
 //! A second listener serves the other way of installing the layer: `ClerkLayer` around the whole
 //! `Router` (`ClerkLayer::layer(router)`, served with `axum::ServiceExt::into_make_service`), so
-//! that axum does not wrap each route once more; `GET /protected` there is the same handler.
+//! that axum does not wrap each route once more; `GET /protected` and `GET /public` there are the
+//! same handlers.
 //!
 //! It prints `token=<a valid admin token>`, `pem=<the public key, one line>`,
 //! `listening=<addr>` and `outer_listening=<addr>` on stdout, then serves until killed. Our
@@ -38,6 +41,10 @@ use std::sync::Arc;
 
 #[protect(permission = "org:team_settings:manage")]
 async fn protected() -> &'static str {
+    "ok"
+}
+
+async fn public() -> &'static str {
     "ok"
 }
 
@@ -92,10 +99,13 @@ async fn main() {
     clerk.prefetch_keys().await.unwrap();
     let whole_app = tower_layer::Layer::layer(
         &ClerkLayer::new(clerk.clone()),
-        Router::new().route("/protected", get(protected)).route("/hand", get(hand)),
+        Router::new().route("/protected", get(protected)).route("/hand", get(hand)).route("/public", get(public)),
     );
-    let ours =
-        Router::new().route("/protected", get(protected)).route("/hand", get(hand)).layer(ClerkLayer::new(clerk));
+    let ours = Router::new()
+        .route("/protected", get(protected))
+        .route("/hand", get(hand))
+        .route("/public", get(public))
+        .layer(ClerkLayer::new(clerk));
 
     let clerk_rs_config = clerk_rs::ClerkConfiguration::new(issuer.secret_key()).with_base_path(format!("{api}/v1"));
     let clerk_rs_layer = clerk_rs::validators::axum::ClerkLayer::new(
