@@ -344,7 +344,8 @@ impl ClerkConfigBuilder {
 
     /// How many verified tokens to remember (default 10 000; 0 turns the cache off). A token seen
     /// again within its lifetime and under the same key set skips the RSA check; failures are
-    /// never cached.
+    /// never cached. When more tokens are live than this, the tenth expiring first makes room, so
+    /// size it to the sessions active within a minute (a session's token is replaced every ~50 s).
     pub fn verified_token_cache(mut self, capacity: usize) -> Self {
         self.verified_token_cache = Some(capacity);
         self
