@@ -87,8 +87,8 @@ fn verify_token_of_a_cached_token_allocates_only_the_auth() {
 }
 
 /// Allocations of one request through `app` (with the token, if any, in `Authorization`), once
-/// a first request has warmed every cache.
-fn allocations_of_a_request(app: &axum::Router, token: Option<&str>) -> (http::StatusCode, usize) {
+/// a first request has warmed every cache; and the response's head.
+fn allocations_of_a_request(app: &axum::Router, token: Option<&str>) -> (http::response::Parts, usize) {
     use tower::ServiceExt;
     // What `axum::serve` does for each connection: routes become services once, not per request.
     let app = app.clone().with_state(());
@@ -106,7 +106,7 @@ fn allocations_of_a_request(app: &axum::Router, token: Option<&str>) -> (http::S
     assert!(block_on(app.clone().oneshot(request())).unwrap().status().is_success(), "warm-up");
     let request = request();
     let (response, allocations) = allocations_during(|| block_on(app.oneshot(request)));
-    (response.unwrap().status(), allocations)
+    (response.unwrap().into_parts().0, allocations)
 }
 
 async fn handler() -> &'static str {
@@ -127,10 +127,10 @@ fn extra_allocations_of_a_protected_request(layer: axum_clerk::ClerkLayer) -> us
     let layered =
         axum::Router::new().route("/", axum::routing::get(handler)).layer(tower::layer::util::Identity::new());
     let guarded = axum::Router::new().route("/", axum::routing::get(protected)).layer(layer);
-    let (status, baseline) = allocations_of_a_request(&layered, Some(&token));
-    assert_eq!(status, 200);
-    let (status, with_clerk) = allocations_of_a_request(&guarded, Some(&token));
-    assert_eq!(status, 200, "the token has the permission");
+    let (head, baseline) = allocations_of_a_request(&layered, Some(&token));
+    assert_eq!(head.status, 200);
+    let (head, with_clerk) = allocations_of_a_request(&guarded, Some(&token));
+    assert_eq!(head.status, 200, "the token has the permission");
     with_clerk - baseline
 }
 
@@ -151,10 +151,12 @@ fn an_anonymous_request_allocates_only_its_auth() {
     // No token: signed out with `session-token-and-uat-missing`, its debug headers on the
     // response. The signed-out data is each thread's own and the headers' values are static.
     let route = || axum::Router::new().route("/", axum::routing::get(handler));
-    let (status, baseline) = allocations_of_a_request(&route().layer(tower::layer::util::Identity::new()), None);
-    assert_eq!(status, 200);
-    let (status, with_clerk) =
+    let (head, baseline) = allocations_of_a_request(&route().layer(tower::layer::util::Identity::new()), None);
+    assert_eq!(head.status, 200);
+    let (head, with_clerk) =
         allocations_of_a_request(&route().layer(axum_clerk::ClerkLayer::new(clerk(pem_config()))), None);
-    assert_eq!(status, 200, "a public route serves a signed-out request");
+    assert_eq!(head.status, 200, "a public route serves a signed-out request");
+    assert_eq!(head.headers["x-clerk-auth-status"], "signed-out");
+    assert_eq!(head.headers["x-clerk-auth-reason"], "session-token-and-uat-missing");
     assert_eq!(with_clerk - baseline, 1);
 }
