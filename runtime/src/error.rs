@@ -74,82 +74,58 @@ pub enum Reason {
     UnexpectedError,
 }
 
-impl Reason {
-    /// Clerk's string for this reason.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::TokenExpired => "token-expired",
-            Self::TokenInvalid => "token-invalid",
-            Self::TokenInvalidAlgorithm => "token-invalid-algorithm",
-            Self::TokenInvalidAuthorizedParties => "token-invalid-authorized-parties",
-            Self::TokenInvalidSignature => "token-invalid-signature",
-            Self::TokenNotActiveYet => "token-not-active-yet",
-            Self::TokenIatInTheFuture => "token-iat-in-the-future",
-            Self::TokenVerificationFailed => "token-verification-failed",
-            Self::SecretKeyInvalid => "secret-key-invalid",
-            Self::LocalJwkMissing => "jwk-local-missing",
-            Self::RemoteJwkFailedToLoad => "jwk-remote-failed-to-load",
-            Self::RemoteJwkMissing => "jwk-remote-missing",
-            Self::JwkFailedToResolve => "jwk-failed-to-resolve",
-            Self::JwkKidMismatch => "jwk-kid-mismatch",
-            Self::SessionTokenAndUatMissing => "session-token-and-uat-missing",
-            Self::SessionTokenButNoClientUat => "session-token-but-no-client-uat",
-            Self::ClientUatButNoSessionToken => "client-uat-but-no-session-token",
-            Self::SessionTokenIatBeforeClientUat => "session-token-iat-before-client-uat",
-            Self::SessionTokenExpiredNoRefreshCookie => "session-token-expired-refresh-non-eligible-no-refresh-cookie",
-            Self::SessionTokenExpiredNonGet => "session-token-expired-refresh-non-eligible-non-get",
-            Self::SessionTokenNbf => "session-token-nbf",
-            Self::SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
-            Self::DevBrowserMissing => "dev-browser-missing",
-            Self::DevBrowserSync => "dev-browser-sync",
-            Self::PrimaryRespondsToSyncing => "primary-responds-to-syncing",
-            Self::TokenTypeMismatch => "token-type-mismatch",
-            Self::UnexpectedError => "unexpected-error",
-        }
-    }
-
-    /// This reason as an `x-clerk-auth-reason` value. Each value is made when the crate is
-    /// compiled (a reason string that were not a valid header value would not build), so sending
-    /// one neither checks nor copies bytes.
-    pub(crate) fn header_value(self) -> HeaderValue {
-        macro_rules! made_at_compile_time {
-            ($($reason:ident),* $(,)?) => {
+/// Both spellings of each reason from one list: Clerk's string, and the same string as a header
+/// value made when the crate is compiled (a reason string that were not a valid header value
+/// would not build, and sending one neither checks nor copies bytes).
+macro_rules! reason_strings {
+    ($($reason:ident => $text:literal,)*) => {
+        impl Reason {
+            /// Clerk's string for this reason.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
                 match self {
-                    $(Self::$reason => const { HeaderValue::from_static(Self::$reason.as_str()) },)*
+                    $(Self::$reason => $text,)*
                 }
-            };
+            }
+
+            /// This reason as an `x-clerk-auth-reason` value.
+            pub(crate) fn header_value(self) -> HeaderValue {
+                match self {
+                    $(Self::$reason => const { HeaderValue::from_static($text) },)*
+                }
+            }
         }
-        made_at_compile_time!(
-            TokenExpired,
-            TokenInvalid,
-            TokenInvalidAlgorithm,
-            TokenInvalidAuthorizedParties,
-            TokenInvalidSignature,
-            TokenNotActiveYet,
-            TokenIatInTheFuture,
-            TokenVerificationFailed,
-            SecretKeyInvalid,
-            LocalJwkMissing,
-            RemoteJwkFailedToLoad,
-            RemoteJwkMissing,
-            JwkFailedToResolve,
-            JwkKidMismatch,
-            SessionTokenAndUatMissing,
-            SessionTokenButNoClientUat,
-            ClientUatButNoSessionToken,
-            SessionTokenIatBeforeClientUat,
-            SessionTokenExpiredNoRefreshCookie,
-            SessionTokenExpiredNonGet,
-            SessionTokenNbf,
-            SessionTokenIatInTheFuture,
-            DevBrowserMissing,
-            DevBrowserSync,
-            PrimaryRespondsToSyncing,
-            TokenTypeMismatch,
-            UnexpectedError,
-        )
-    }
+    };
+}
+
+reason_strings! {
+    TokenExpired => "token-expired",
+    TokenInvalid => "token-invalid",
+    TokenInvalidAlgorithm => "token-invalid-algorithm",
+    TokenInvalidAuthorizedParties => "token-invalid-authorized-parties",
+    TokenInvalidSignature => "token-invalid-signature",
+    TokenNotActiveYet => "token-not-active-yet",
+    TokenIatInTheFuture => "token-iat-in-the-future",
+    TokenVerificationFailed => "token-verification-failed",
+    SecretKeyInvalid => "secret-key-invalid",
+    LocalJwkMissing => "jwk-local-missing",
+    RemoteJwkFailedToLoad => "jwk-remote-failed-to-load",
+    RemoteJwkMissing => "jwk-remote-missing",
+    JwkFailedToResolve => "jwk-failed-to-resolve",
+    JwkKidMismatch => "jwk-kid-mismatch",
+    SessionTokenAndUatMissing => "session-token-and-uat-missing",
+    SessionTokenButNoClientUat => "session-token-but-no-client-uat",
+    ClientUatButNoSessionToken => "client-uat-but-no-session-token",
+    SessionTokenIatBeforeClientUat => "session-token-iat-before-client-uat",
+    SessionTokenExpiredNoRefreshCookie => "session-token-expired-refresh-non-eligible-no-refresh-cookie",
+    SessionTokenExpiredNonGet => "session-token-expired-refresh-non-eligible-non-get",
+    SessionTokenNbf => "session-token-nbf",
+    SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
+    DevBrowserMissing => "dev-browser-missing",
+    DevBrowserSync => "dev-browser-sync",
+    PrimaryRespondsToSyncing => "primary-responds-to-syncing",
+    TokenTypeMismatch => "token-type-mismatch",
+    UnexpectedError => "unexpected-error",
 }
 
 impl fmt::Display for Reason {
