@@ -5,9 +5,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::jwks::JwksOptions;
-use crate::keys::PublicKey;
 use crate::publishable_key::{InstanceType, PublishableKey};
+use crate::verify::jwks::JwksOptions;
+use crate::verify::keys::PublicKey;
 
 /// Largest clock skew accepted: session tokens live 60 s, so more would make `exp` meaningless.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
@@ -82,6 +82,47 @@ pub struct ClerkConfig {
     pub(crate) api_rejection_status: Option<ApiStatusHook>,
     pub(crate) api_timeout: Duration,
     pub(crate) verified_token_cache: usize,
+    pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) instance: InstanceFacts,
+}
+
+/// What the publishable key says about the instance, worked out once when the configuration is
+/// built (clerk-semantics §5.2, §5.9): every decision that depends on the instance reads these.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InstanceFacts {
+    /// `pk_test_`: the cookie flow reads the dev-browser token, redirects carry it.
+    pub(crate) development: bool,
+    /// `pk_live_`: the one suffixed-cookie rule that reads the clock is skipped.
+    pub(crate) production: bool,
+    /// The Frontend API host (`clerk.example.com`), compared with a cookie token's `iss`.
+    pub(crate) frontend_api: Option<String>,
+    /// `__session_<suffix>`, `__client_uat_<suffix>`, `__clerk_db_jwt_<suffix>`.
+    pub(crate) suffixed: Option<SuffixedCookieNames>,
+}
+
+/// The suffixed cookie names of an instance (§5.2).
+#[derive(Debug, Clone)]
+pub(crate) struct SuffixedCookieNames {
+    pub(crate) session: String,
+    pub(crate) client_uat: String,
+    pub(crate) dev_browser: String,
+}
+
+impl InstanceFacts {
+    fn of(publishable_key: Option<&PublishableKey>) -> Self {
+        let Some(pk) = publishable_key else { return Self::default() };
+        let suffix = pk.cookie_suffix();
+        Self {
+            development: pk.instance_type() == InstanceType::Development,
+            production: pk.instance_type() == InstanceType::Production,
+            frontend_api: Some(pk.frontend_api().to_owned()),
+            suffixed: Some(SuffixedCookieNames {
+                session: format!("__session_{suffix}"),
+                client_uat: format!("__client_uat_{suffix}"),
+                dev_browser: format!("__clerk_db_jwt_{suffix}"),
+            }),
+        }
+    }
 }
 
 /// How `iss` is pinned, if at all.
@@ -187,20 +228,11 @@ impl ClerkConfig {
         self.publishable_key.as_ref()
     }
 
-    /// The instance type: from the publishable key, else from the secret key's prefix.
+    /// The instance type, from the publishable key (`None` without one), as Clerk's
+    /// `authenticateRequest` and `createRedirect` read it.
     #[must_use]
     pub fn instance_type(&self) -> Option<InstanceType> {
-        if let Some(pk) = &self.publishable_key {
-            return Some(pk.instance_type());
-        }
-        let sk = self.secret_key.as_deref()?;
-        if sk.starts_with("sk_live_") || sk.starts_with("live_") {
-            Some(InstanceType::Production)
-        } else if sk.starts_with("sk_test_") || sk.starts_with("test_") {
-            Some(InstanceType::Development)
-        } else {
-            None
-        }
+        self.publishable_key.as_ref().map(PublishableKey::instance_type)
     }
 
     /// The Backend API base URL (`CLERK_API_URL`, else derived from the publishable key).
@@ -313,6 +345,7 @@ pub struct ClerkConfigBuilder {
     api_rejection_status: Option<ApiStatusHook>,
     api_timeout: Option<Duration>,
     verified_token_cache: Option<usize>,
+    http_client: Option<reqwest::Client>,
 }
 
 impl std::fmt::Debug for ClerkConfigBuilder {
@@ -348,6 +381,14 @@ impl ClerkConfigBuilder {
     /// size it to the sessions active within a minute (a session's token is replaced every ~50 s).
     pub fn verified_token_cache(mut self, capacity: usize) -> Self {
         self.verified_token_cache = Some(capacity);
+        self
+    }
+
+    /// The HTTP client for the JWKS and the Backend API (default: one built for them, with no
+    /// redirects followed and a 2-second connect timeout). Pass one to share a connection pool
+    /// or to set a proxy; redirects should not be followed, since requests carry the secret key.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -574,8 +615,12 @@ impl ClerkConfigBuilder {
             self.allowed_redirect_origins.into_iter().filter(|p| !p.trim().is_empty()).collect();
         for origin in &allowed_redirect_origins {
             check_origin("CLERK_ALLOWED_REDIRECT_ORIGINS", &origin.replacen("://*.", "://wildcard.", 1))?;
+            check_wildcard_suffix(origin)?;
         }
+        let instance = InstanceFacts::of(publishable_key.as_ref());
         Ok(ClerkConfig {
+            instance,
+            http_client: self.http_client,
             app_origin,
             allowed_redirect_origins,
             api_rejection_status: self.api_rejection_status,
@@ -642,6 +687,59 @@ fn check_origin(setting: &'static str, origin: &str) -> Result<(), ConfigError> 
                 "`{origin}` is not an origin; write it as {} (scheme://host[:port], no path or trailing slash), \
                  because origins are compared exactly",
                 url.origin().ascii_serialization()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Public suffixes of more than one label that a wildcard must not sit directly above (a short
+/// list of the common ones, not the Public Suffix List: a single-label suffix is refused anyway).
+const MULTI_LABEL_PUBLIC_SUFFIXES: &[&str] = &[
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "co.nz",
+    "co.jp",
+    "co.kr",
+    "co.in",
+    "com.br",
+    "com.cn",
+    "com.mx",
+    "com.tr",
+    "co.za",
+    "github.io",
+    "gitlab.io",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "herokuapp.com",
+    "fly.dev",
+    "onrender.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "amazonaws.com",
+    "appspot.com",
+    "web.app",
+    "firebaseapp.com",
+];
+
+/// `https://*.com` would allow every `.com` host: a wildcard must sit above a registrable domain,
+/// so one directly over a single label or a well-known public suffix is refused.
+fn check_wildcard_suffix(origin: &str) -> Result<(), ConfigError> {
+    let Some((_, rest)) = origin.split_once("://*.") else { return Ok(()) };
+    let host = rest.split(':').next().unwrap_or(rest).to_ascii_lowercase();
+    if !host.contains('.') || MULTI_LABEL_PUBLIC_SUFFIXES.contains(&host.as_str()) {
+        return Err(ConfigError::new(
+            "CLERK_ALLOWED_REDIRECT_ORIGINS",
+            format!(
+                "`{origin}` puts a wildcard directly over the public suffix `{host}`, which would allow \
+                 other people's sites; name your own domain (https://*.example.com)"
             ),
         ));
     }

@@ -36,14 +36,8 @@ pub enum Reason {
     TokenVerificationFailed,
     /// `secret-key-invalid`: the Backend API refused the secret key.
     SecretKeyInvalid,
-    /// `jwk-local-missing`: no local PEM key was available.
-    LocalJwkMissing,
     /// `jwk-remote-failed-to-load`: the JWKS could not be fetched or was unusable.
     RemoteJwkFailedToLoad,
-    /// `jwk-remote-missing`: Clerk v5's name for an unknown `kid` (kept for completeness).
-    RemoteJwkMissing,
-    /// `jwk-failed-to-resolve`: no key source is configured.
-    JwkFailedToResolve,
     /// `jwk-kid-mismatch`: no key in the JWKS matches the token's `kid`.
     JwkKidMismatch,
     /// `session-token-and-uat-missing`: no session cookie and no `__client_uat`.
@@ -70,8 +64,6 @@ pub enum Reason {
     PrimaryRespondsToSyncing,
     /// `token-type-mismatch`: a machine, template or M2M token where a session token belongs.
     TokenTypeMismatch,
-    /// `unexpected-error`: anything else.
-    UnexpectedError,
 }
 
 /// Both spellings of each reason from one list: Clerk's string, and the same string as a header
@@ -108,10 +100,7 @@ reason_strings! {
     TokenIatInTheFuture => "token-iat-in-the-future",
     TokenVerificationFailed => "token-verification-failed",
     SecretKeyInvalid => "secret-key-invalid",
-    LocalJwkMissing => "jwk-local-missing",
     RemoteJwkFailedToLoad => "jwk-remote-failed-to-load",
-    RemoteJwkMissing => "jwk-remote-missing",
-    JwkFailedToResolve => "jwk-failed-to-resolve",
     JwkKidMismatch => "jwk-kid-mismatch",
     SessionTokenAndUatMissing => "session-token-and-uat-missing",
     SessionTokenButNoClientUat => "session-token-but-no-client-uat",
@@ -125,7 +114,6 @@ reason_strings! {
     DevBrowserSync => "dev-browser-sync",
     PrimaryRespondsToSyncing => "primary-responds-to-syncing",
     TokenTypeMismatch => "token-type-mismatch",
-    UnexpectedError => "unexpected-error",
 }
 
 impl fmt::Display for Reason {

@@ -53,30 +53,28 @@ compile_error!(
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
 compile_error!("axum-clerk: enable exactly one crypto backend: the `aws-lc-rs` feature (default) or `rust-crypto`.");
 
-mod auth;
-mod cache;
-mod claims;
-mod clerk;
+// The request path, in the order modules import one another (none imports one below it):
+// configuration and errors; the Backend API client; verification; reading a request; `Auth`;
+// `Clerk`, which runs them; the HTTP shapes of refusals; `protect`; extractors; middleware.
 mod clock;
 mod config;
-mod context;
-mod cookies;
 mod error;
-mod extract;
-mod has;
-mod headers;
-mod jwks;
-mod jwt;
-mod keys;
-mod layer;
-mod protect;
 mod publishable_key;
-mod redirect;
-mod rejection;
-mod request;
-mod session_cookies;
-mod token;
+
+mod backend;
 mod verify;
+
+mod request;
+
+mod auth;
+mod clerk;
+
+mod response;
+
+mod protect;
+
+mod extract;
+mod middleware;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -88,6 +86,9 @@ pub mod __private;
 #[doc(inline)]
 pub use axum_clerk_macros::{auth, protect};
 
+pub use auth::get_token::{GetToken, GetTokenError};
+pub use auth::has::{Check, Reverification, ReverificationLevel};
+pub use auth::state::{AuthStatus, RequestState};
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -95,17 +96,15 @@ pub use config::{
     ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW,
 };
 pub use error::{Action, Reason, TokenCarrier, TokenError};
-pub use extract::{ProtectLayer, ProtectService};
-pub use has::{Check, Reverification, ReverificationLevel};
-pub use jwks::JwksOptions;
-pub use keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
-pub use layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
+pub use middleware::clerk_layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
+pub use middleware::protect_layer::{ProtectFuture, ProtectLayer, ProtectService};
 pub use protect::{Protect, SignedIn};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
-pub use redirect::{validate_return_url, ReturnTo};
-pub use rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_REDIRECT};
-pub use request::{AuthStatus, RequestState, AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
-pub use token::{GetToken, GetTokenError};
+pub use response::auth_headers::{AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+pub use response::rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_REDIRECT};
+pub use response::sign_in::{validate_return_url, ReturnTo};
+pub use verify::jwks::JwksOptions;
+pub use verify::keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).

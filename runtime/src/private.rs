@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 pub use crate::{Auth, Check, Protect, Reverification, SignedIn};
 pub use std::sync::LazyLock;
 
-use crate::rejection::ProtectRejection;
+use crate::response::rejection::ProtectRejection;
 
 /// A `#[protect]` rule, attached to a hidden unit type next to the handler.
 pub trait ProtectRule: 'static {
@@ -39,7 +39,7 @@ impl<S: Send + Sync, R: ProtectRule> FromRequestParts<S> for Guard<R> {
     type Rejection = ProtectRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let signed_in = crate::layer::request_auth(&parts.extensions)?.into_protected(R::rule())?;
+        let signed_in = crate::extract::request_auth(&parts.extensions)?.into_protected(R::rule())?;
         Ok(Self { signed_in, rule: PhantomData })
     }
 }
@@ -124,6 +124,6 @@ pub fn rsa_pkcs1_verify(pem: &str, algorithm: &str, message: &[u8], signature: &
         "RS512" => Algorithm::RS512,
         other => return Err(format!("unsupported algorithm {other}")),
     };
-    let key = crate::keys::PublicKey::from_pem(pem).map_err(|e| e.to_string())?.with_algorithm(algorithm);
-    Ok(crate::verify::signature_is_valid(crate::crypto_provider(), &key, message, &signature.to_vec()))
+    let key = crate::verify::keys::PublicKey::from_pem(pem).map_err(|e| e.to_string())?.with_algorithm(algorithm);
+    Ok(crate::verify::verifier::signature_is_valid(crate::crypto_provider(), &key, message, &signature.to_vec()))
 }

@@ -5,11 +5,11 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::auth::has::Check;
 use crate::auth::Auth;
 use crate::config::Denial;
-use crate::has::Check;
-use crate::redirect::{app_origin, configured_target, portal_location, Portal, ReturnTo};
-use crate::rejection::{ProtectRejection, Redirect};
+use crate::response::rejection::{ProtectRejection, Redirect};
+use crate::response::sign_in::{app_origin, configured_target, portal_location, Portal, ReturnTo};
 
 type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
 
@@ -158,7 +158,7 @@ impl Auth {
     /// | state | answer |
     /// |---|---|
     /// | keys unavailable (JWKS down, nothing cached) | 503 + `Retry-After`, never sign-in |
-    /// | signed out (or pending), `unauthenticated_url` | 307 → that URL |
+    /// | signed out, or a pending session (whatever `pending_sessions_signed_in` says), `unauthenticated_url` | 307 → that URL |
     /// | signed out, page request (`Sec-Fetch-Dest: document\|iframe`, `Accept: text/html`) | 307 → sign-in with `redirect_url` = current URL (htmx: `HX-Redirect`) |
     /// | signed out, other | 404 (or the configured API status) |
     /// | signed in, rule holds | `Ok(SignedIn)` |
@@ -191,29 +191,30 @@ impl Auth {
         let htmx = info.is_some_and(|i| i.htmx);
         // The origin is only worked out when a redirect is actually built: a request that passes
         // pays nothing for it.
+        let config = ctx.map(|c| &c.backend.config);
         let redirect_to = |url: &str, which: &str| match configured_target(
             url,
-            ctx.and_then(|c| app_origin(c.clerk.config(), info)).as_ref(),
+            config.and_then(|config| app_origin(config, info)).as_ref(),
         ) {
             Some(location) => ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)),
             None => ProtectRejection::Misconfigured(format!("{which} `{url}` is not an absolute path or http(s) URL")),
         };
         let api_status = |denial: Denial| {
-            let hook = ctx.and_then(|c| c.clerk.config().api_rejection_status.as_ref());
+            let hook = config.and_then(|config| config.api_rejection_status.as_ref());
             ProtectRejection::Status(hook.map_or(http::StatusCode::NOT_FOUND, |hook| hook(denial)))
         };
-        if !self.is_signed_in() {
+        // Clerk's `protect` sends a pending session to sign-in (its tasks) even when `auth()`
+        // calls it signed in.
+        if !self.is_signed_in() || self.is_pending() {
             if let Some(ctx) = ctx.filter(|c| c.infrastructure) {
-                let retry = ctx.clerk.config().jwks.failure_backoff.as_secs().max(1);
+                let retry = ctx.backend.config.jwks.failure_backoff.as_secs().max(1);
                 return Err(ProtectRejection::Unavailable { retry_after_secs: retry });
             }
             if let Some(url) = &rule.unauthenticated_url {
                 return Err(redirect_to(url, "unauthenticated_url"));
             }
-            if let Some(ctx) = ctx.filter(|_| info.is_some_and(|i| i.page || i.htmx)) {
-                let pending = self.session_status() == Some("pending");
-                let location =
-                    portal_location(ctx.clerk.config(), info, Portal::SignIn, &ReturnTo::CurrentUrl, pending);
+            if let Some(config) = config.filter(|_| info.is_some_and(|i| i.page || i.htmx)) {
+                let location = portal_location(config, info, Portal::SignIn, &ReturnTo::CurrentUrl, self.is_pending());
                 return Err(ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)));
             }
             return Err(api_status(Denial::Unauthenticated));
@@ -224,31 +225,6 @@ impl Auth {
         match &rule.unauthorized_url {
             Some(url) => Err(redirect_to(url, "unauthorized_url")),
             None => Err(api_status(Denial::Unauthorized)),
-        }
-    }
-
-    /// Clerk's `redirectToSignIn({ returnBackUrl })`: a 307 to the sign-in URL (configured, or the
-    /// Account Portal of the publishable key) with `redirect_url` per `return_to`.
-    #[must_use]
-    pub fn redirect_to_sign_in(&self, return_to: ReturnTo) -> Redirect {
-        self.portal_redirect(Portal::SignIn, &return_to)
-    }
-
-    /// Clerk's `redirectToSignUp({ returnBackUrl })`.
-    #[must_use]
-    pub fn redirect_to_sign_up(&self, return_to: ReturnTo) -> Redirect {
-        self.portal_redirect(Portal::SignUp, &return_to)
-    }
-
-    fn portal_redirect(&self, portal: Portal, return_to: &ReturnTo) -> Redirect {
-        let pending = self.session_status() == Some("pending");
-        match self.context() {
-            Some(ctx) => {
-                let info = ctx.request.as_ref();
-                let location = portal_location(ctx.clerk.config(), info, portal, return_to, pending);
-                Redirect::to(location).for_htmx(info.is_some_and(|i| i.htmx))
-            }
-            None => Redirect::to(if portal == Portal::SignIn { "/sign-in" } else { "/sign-up" }),
         }
     }
 }

@@ -14,7 +14,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::{Action, Reason, TokenError};
-use crate::keys::PublicKey;
+use crate::verify::keys::PublicKey;
+
+/// A generation no verified-token cache entry has: keys too stale to vouch for anything.
+pub(crate) const UNUSABLE: u64 = u64::MAX;
 
 /// Largest JWKS body read, in bytes.
 const MAX_BODY: usize = 64 * 1024;
@@ -108,6 +111,29 @@ impl JwksCache {
 
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// The generation a verified-token cache hit is checked against. Keys fetched within their
+    /// TTL answer at once. Older keys are refreshed first, inline (one fetch, joined by every
+    /// request that needs it, at most once per refresh interval): a key the JWKS no longer lists
+    /// changes the generation, and the tokens it verified are verified again — and refused.
+    /// While the endpoint fails, the last good keys keep answering for `max_stale`; past that no
+    /// cache entry answers ([`UNUSABLE`]) and verification reports the outage.
+    pub(crate) async fn current_generation(self: &Arc<Self>) -> u64 {
+        let fresh = {
+            let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+            snapshot.fetched_at.is_some_and(|at| at.elapsed() < self.options.ttl)
+        };
+        if fresh {
+            return self.generation();
+        }
+        let snapshot = self.refresh().await;
+        let usable = snapshot.fetched_at.is_some_and(|at| at.elapsed() < self.options.ttl + self.options.max_stale);
+        if usable {
+            self.generation()
+        } else {
+            UNUSABLE
+        }
     }
 
     fn current(&self) -> Arc<Snapshot> {

@@ -12,25 +12,6 @@ pub(crate) struct OrgClaims {
     pub(crate) permissions: Option<Vec<String>>,
 }
 
-/// What Clerk's cookie rules read from a session token before verifying it (§5.2): its issuer
-/// (`usesSuffixedCookies` rule 1) and times (rules 4 and 6, `iat` against `__client_uat`). Kept
-/// for every verified token whatever its session says: a pending session, or a token without a
-/// user, is routed by the same rules as any other.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct RoutingClaims {
-    pub(crate) iss: Option<String>,
-    pub(crate) iat: Option<f64>,
-    pub(crate) exp: Option<f64>,
-}
-
-impl RoutingClaims {
-    /// The routing claims of a token's payload (a claim of the wrong type reads as absent).
-    pub(crate) fn of(claims: &Map<String, Value>) -> Self {
-        let number = |name: &str| claims.get(name).and_then(Value::as_f64);
-        Self { iss: string(claims, "iss"), iat: number("iat"), exp: number("exp") }
-    }
-}
-
 fn string(map: &Map<String, Value>, name: &str) -> Option<String> {
     map.get(name).and_then(Value::as_str).map(str::to_owned)
 }

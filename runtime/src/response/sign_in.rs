@@ -3,9 +3,10 @@
 
 use url::Url;
 
+use crate::auth::Auth;
 use crate::config::{has_http_scheme_prefix, ClerkConfig};
-use crate::context::RequestInfo;
-use crate::publishable_key::InstanceType;
+use crate::request::info::RequestInfo;
+use crate::response::rejection::Redirect;
 
 /// Where the user comes back to after signing in (Clerk's `returnBackUrl`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,10 +148,42 @@ pub(crate) fn portal_location(
     };
     set_query(&mut location, "redirect_url", return_url.as_ref().map(Url::as_str));
     let cross_origin = origin.as_ref().is_some_and(|o| o.origin() != location.origin());
-    if cross_origin && config.instance_type() == Some(InstanceType::Development) {
-        set_query(&mut location, "__clerk_db_jwt", info.and_then(RequestInfo::dev_browser).as_deref());
+    if cross_origin && config.instance.development {
+        set_query(&mut location, "__clerk_db_jwt", info.and_then(|i| i.dev_browser.as_deref()));
     }
     location.into()
+}
+
+impl Auth {
+    /// Clerk's `redirectToSignIn({ returnBackUrl })`: a 307 to the sign-in URL (configured, or the
+    /// Account Portal of the publishable key) with `redirect_url` per `return_to`.
+    ///
+    /// ```
+    /// use axum_clerk::{Auth, ReturnTo};
+    /// let redirect = Auth::signed_out().redirect_to_sign_in(ReturnTo::CurrentUrl);
+    /// assert_eq!(redirect.location(), "/sign-in", "an Auth made outside a request knows no more");
+    /// ```
+    #[must_use]
+    pub fn redirect_to_sign_in(&self, return_to: ReturnTo) -> Redirect {
+        self.portal_redirect(Portal::SignIn, &return_to)
+    }
+
+    /// Clerk's `redirectToSignUp({ returnBackUrl })`.
+    #[must_use]
+    pub fn redirect_to_sign_up(&self, return_to: ReturnTo) -> Redirect {
+        self.portal_redirect(Portal::SignUp, &return_to)
+    }
+
+    fn portal_redirect(&self, portal: Portal, return_to: &ReturnTo) -> Redirect {
+        match self.context() {
+            Some(ctx) => {
+                let info = ctx.request.as_ref();
+                let location = portal_location(&ctx.backend.config, info, portal, return_to, self.is_pending());
+                Redirect::to(location).for_htmx(info.is_some_and(|i| i.htmx))
+            }
+            None => Redirect::to(if portal == Portal::SignIn { "/sign-in" } else { "/sign-up" }),
+        }
+    }
 }
 
 /// `searchParams.set`: removes every `name` and appends one (when `value` is given).

@@ -1,12 +1,20 @@
-//! The `Auth` object: who made the request, as Clerk's `auth()` describes it.
+//! The `Auth` object: who made the request, as Clerk's `auth()` describes it ([`claims`] reads
+//! the session token, [`has`] checks it, [`get_token`] asks for template tokens), and the
+//! [`RequestState`](state::RequestState) it comes in.
+
+pub(crate) mod claims;
+pub(crate) mod get_token;
+pub(crate) mod has;
+pub(crate) mod state;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use crate::claims::{org_claims, OrgClaims, RoutingClaims};
-use crate::context::RequestContext;
+use crate::auth::claims::{org_claims, OrgClaims};
+use crate::backend::Backend;
+use crate::request::info::RequestInfo;
 
 /// The authentication state of one request: Clerk's `Auth` object.
 ///
@@ -26,15 +34,21 @@ use crate::context::RequestContext;
 #[derive(Clone)]
 pub struct Auth(Arc<AuthInner>);
 
-/// One request's auth: what its token says, and the request it came with. Every clone a request
-/// makes (extensions, task-local, extractors) counts references here, in memory of this request
-/// alone; the token's [`AuthData`], shared with the cache and with every other request presenting
-/// the same token, is counted once per request. (Counting it on every clone made both worker
-/// threads write the same cache line several times per request.)
+/// One request's auth: what its token says, and where it came from.
 struct AuthInner {
-    data: DataHandle,
+    data: Arc<AuthData>,
     /// The request and instance this auth belongs to, for `protect`, redirects and `get_token`.
-    ctx: Option<RequestContext>,
+    ctx: Option<AuthContext>,
+}
+
+/// What an `Auth` made for a request keeps: the instance's configuration and Backend API client
+/// (never the [`Clerk`](crate::Clerk) itself), and the request.
+#[derive(Debug)]
+pub(crate) struct AuthContext {
+    pub(crate) backend: Arc<Backend>,
+    pub(crate) request: Option<RequestInfo>,
+    /// Signed out only because no verification key could be had.
+    pub(crate) infrastructure: bool,
 }
 
 impl PartialEq for Auth {
@@ -43,51 +57,12 @@ impl PartialEq for Auth {
     }
 }
 
-/// A counted handle on a token's shared [`AuthData`]. The verified-token cache keeps one handle
-/// per token and thread, so the references requests count are written by one thread only; the
-/// shared data itself is counted once per handle.
-#[derive(Clone, PartialEq)]
-#[expect(clippy::redundant_allocation, reason = "the outer count is the per-thread one")]
-pub(crate) struct DataHandle(Arc<Arc<AuthData>>);
-
-impl DataHandle {
-    pub(crate) fn new(data: Arc<AuthData>) -> Self {
-        Self(Arc::new(data))
-    }
-
-    /// The shared data this handle counts.
-    pub(crate) fn shared(&self) -> &Arc<AuthData> {
-        &self.0
-    }
-}
-
-/// A handle on signed-out data (no user, no session, no organisation). Every signed-out request
-/// has one, so each thread keeps one to count instead of allocating two blocks per request.
-impl Default for DataHandle {
-    fn default() -> Self {
-        thread_local! {
-            static SIGNED_OUT: DataHandle = DataHandle::new(Arc::new(AuthData::default()));
-        }
-        // `try_with`: during thread teardown the thread's handle is gone.
-        SIGNED_OUT.try_with(Clone::clone).unwrap_or_else(|_| Self::new(Arc::new(AuthData::default())))
-    }
-}
-
-impl std::ops::Deref for DataHandle {
-    type Target = AuthData;
-
-    fn deref(&self) -> &AuthData {
-        &self.0
-    }
-}
+/// The data of every signed-out request.
+static SIGNED_OUT: LazyLock<Arc<AuthData>> = LazyLock::new(Arc::default);
 
 /// What one verified token says: built once per distinct token, kept by the verified-token cache
 /// and shared by every request presenting the token.
-///
-/// Aligned to 128 bytes so that the reference counts of its `Arc`, written by every request, do
-/// not share a cache line (or an adjacent-line prefetch pair) with the fields requests read.
 #[derive(Default, PartialEq)]
-#[repr(align(128))]
 pub(crate) struct AuthData {
     user_id: Option<String>,
     session_id: Option<String>,
@@ -97,11 +72,6 @@ pub(crate) struct AuthData {
     factor_verification_age: Option<Value>,
     session_claims: Option<Map<String, Value>>,
     token: Option<String>,
-    /// What the cookie rules read on every request (`iat` against `__client_uat`, and between
-    /// the two cookie flavours), read once — for a signed-out token too.
-    routing: RoutingClaims,
-    /// The token has claims but no `azp` (a cookie carrying one is reported, on every request).
-    lacks_azp: bool,
 }
 
 impl AuthData {
@@ -114,12 +84,11 @@ impl AuthData {
     ) -> Arc<Self> {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
-        let routing = RoutingClaims::of(&claims);
         // An empty `sub` passes Clerk's `sub` assertion, but Clerk's `protect` reads the falsy
         // `userId` as signed out; so is it here, rather than a signed-in user with no ID.
         let no_user = claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty);
         if no_user || (session_status.as_deref() == Some("pending") && !pending_is_signed_in) {
-            return Arc::new(AuthData { session_status, routing, ..AuthData::default() });
+            return Arc::new(AuthData { session_status, ..AuthData::default() });
         }
         let data = AuthData {
             user_id: text("sub"),
@@ -129,21 +98,14 @@ impl AuthData {
             actor: claims.get("act").filter(|v| !v.is_null()).cloned(),
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
-            routing,
-            lacks_azp: !claims.contains_key("azp"),
             session_claims: Some(claims),
         };
         Arc::new(data)
     }
 
-    /// The claims the cookie rules read (none for signed-out data not made from a token).
-    pub(crate) fn routing(&self) -> &RoutingClaims {
-        &self.routing
-    }
-
     /// True when the token has claims and no `azp` among them.
     pub(crate) fn lacks_azp(&self) -> bool {
-        self.lacks_azp
+        self.session_claims.as_ref().is_some_and(|claims| !claims.contains_key("azp"))
     }
 }
 
@@ -151,24 +113,33 @@ impl Auth {
     /// The signed-out state: no user, no session, no organisation.
     #[must_use]
     pub fn signed_out() -> Self {
-        Self::new(DataHandle::default(), None)
+        Self::new(Self::signed_out_data(), None)
     }
 
-    /// The auth of a token's data, with the request context when it belongs to one (set by the
-    /// layer and by [`Clerk`](crate::Clerk)). Built in one step: the block is allocated once and
-    /// never written again.
-    #[inline]
-    pub(crate) fn new(data: DataHandle, ctx: Option<RequestContext>) -> Self {
+    /// The data of a signed-out request (shared by all of them).
+    pub(crate) fn signed_out_data() -> Arc<AuthData> {
+        Arc::clone(&SIGNED_OUT)
+    }
+
+    /// The auth of a token's data, with the request context when it belongs to one.
+    pub(crate) fn new(data: Arc<AuthData>, ctx: Option<AuthContext>) -> Self {
         Self(Arc::new(AuthInner { data, ctx }))
     }
 
     /// [`AuthData::from_verified_claims`] as an `Auth` (fuzzing and property tests).
     pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
-        Self::new(DataHandle::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in)), None)
+        Self::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in), None)
     }
 
-    pub(crate) fn context(&self) -> Option<&RequestContext> {
+    pub(crate) fn context(&self) -> Option<&AuthContext> {
         self.0.ctx.as_ref()
+    }
+
+    /// A session whose user has tasks to finish (`sts: pending`): never let through `protect`,
+    /// whether or not [`pending_sessions_signed_in`](crate::ClerkConfigBuilder::pending_sessions_signed_in)
+    /// makes it signed in.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.session_status() == Some("pending")
     }
 
     fn data(&self) -> &AuthData {
@@ -325,31 +296,18 @@ mod tests {
     }
 
     #[test]
-    fn routing_claims_and_a_missing_azp_are_read_once_from_the_claims() {
-        let without_azp =
-            data(json!({"sub": "user_1", "iat": 1_700_000_000, "exp": 1_700_000_060, "iss": "https://x"}));
-        let routing =
-            RoutingClaims { iss: Some("https://x".into()), iat: Some(1_700_000_000.0), exp: Some(1_700_000_060.0) };
-        assert_eq!(without_azp.routing(), &routing);
-        assert!(without_azp.lacks_azp());
-        let with_azp = data(json!({"sub": "user_1", "iat": "soon", "azp": "https://app.example"}));
-        assert_eq!(with_azp.routing().iat, None, "a non-numeric iat is no iat");
-        assert!(!with_azp.lacks_azp());
+    fn a_missing_azp_is_read_from_the_claims() {
+        assert!(data(json!({"sub": "user_1"})).lacks_azp());
+        assert!(!data(json!({"sub": "user_1", "azp": "https://app.example"})).lacks_azp());
+        assert!(!AuthData::default().lacks_azp(), "signed-out data has no claims to lack it");
     }
 
     #[test]
-    fn a_signed_out_token_keeps_its_routing_claims_and_nothing_else() {
-        for claims in [
-            json!({"sub": "", "iat": 1, "iss": "https://x"}),
-            json!({"sub": "u", "sts": "pending", "iat": 1, "iss": "https://x"}),
-        ] {
-            let signed_out = data(claims);
-            assert_eq!(
-                signed_out.routing(),
-                &RoutingClaims { iss: Some("https://x".into()), iat: Some(1.0), exp: None }
-            );
-            assert!(!signed_out.lacks_azp());
+    fn a_pending_or_empty_subject_token_is_signed_out_keeping_only_its_status() {
+        for claims in [json!({"sub": "", "sts": "active"}), json!({"sub": "u", "sts": "pending"})] {
+            let signed_out = data(claims.clone());
             assert_eq!((signed_out.user_id.as_deref(), signed_out.session_claims.as_ref()), (None, None));
+            assert_eq!(signed_out.session_status, claims["sts"].as_str().map(str::to_owned));
         }
     }
 }

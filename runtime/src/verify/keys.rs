@@ -9,7 +9,7 @@ use pkcs1::der::Decode as _;
 use serde_json::{Map, Value};
 use std::fmt;
 
-use crate::jwt::LOOSE_BASE64URL;
+use crate::verify::jwt::LOOSE_BASE64URL;
 
 /// Smallest RSA modulus we accept, in bits.
 pub const MIN_RSA_BITS: usize = 2048;

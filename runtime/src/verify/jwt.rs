@@ -65,11 +65,55 @@ pub(crate) struct CompactJws<'a> {
 }
 
 /// Decodes `token` (§5.5 `decodeJwt`, HEAD behaviour: undecodable parts are a `token-invalid`
-/// error, never a panic).
+/// error, never a panic). A payload that is JSON but not an object (`[]`, `"x"`, `null`) decodes
+/// to no claims, as `payload.sub` reads `undefined` in Clerk: such a token then fails the `sub`
+/// check with `token-verification-failed`.
 pub(crate) fn decode(token: &str) -> Result<DecodedJwt<'_>, TokenError> {
     let jws = split(token)?;
-    let payload = json_object(&jws.payload).ok_or_else(|| TokenError::new(Reason::TokenInvalid, UNDECODABLE))?;
+    let payload = json_payload(&jws.payload).ok_or_else(|| TokenError::new(Reason::TokenInvalid, UNDECODABLE))?;
     Ok(DecodedJwt { header: jws.header, payload, signature: jws.signature, signing_input: jws.signing_input })
+}
+
+/// What the cookie flow reads from a token before verifying it (§5.2, §5.3): nothing in it is
+/// trusted; it only routes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Peek {
+    /// `iss`, when a string.
+    pub(crate) iss: Option<String>,
+    /// `iat` and `exp`, when numbers.
+    pub(crate) iat: Option<f64>,
+    pub(crate) exp: Option<f64>,
+    /// Not a session token: a machine JWT or a category other than a session's (§5.4).
+    pub(crate) not_a_session_token: bool,
+}
+
+/// Decodes `token` as [`decode`] does (same errors) and keeps what the cookie flow reads.
+pub(crate) fn peek(token: &str) -> Result<Peek, TokenError> {
+    let decoded = decode(token)?;
+    let number = |name: &str| decoded.payload_number(name);
+    Ok(Peek {
+        iss: decoded.payload.get("iss").and_then(Value::as_str).map(str::to_owned),
+        iat: number("iat"),
+        exp: number("exp"),
+        not_a_session_token: !is_session_token(&decoded),
+    })
+}
+
+/// Session-token categories (`cat` header): a session token's, and the one instances with
+/// `use_ignore_jwt_cat` stamp on every class. An absent `cat` is accepted (tokens minted before
+/// categories existed).
+const SESSION_CATEGORIES: [&str; 2] = ["cl_B7d4PD111AAA", "cl_I7d4PD111III"];
+
+/// Clerk's `isMachineJwt` and `hasNonSessionJwtCategory` (§5.4), negated: not an OAuth access
+/// token (`typ: at+jwt`), not an M2M token (`sub: mch_…`), and no category but a session's.
+pub(crate) fn is_session_token(decoded: &DecodedJwt<'_>) -> bool {
+    let oauth = matches!(decoded.header_str("typ"), Some("at+jwt" | "application/at+jwt"));
+    let m2m = decoded.payload.get("sub").and_then(Value::as_str).is_some_and(|sub| sub.starts_with("mch_"));
+    let category = match decoded.header.get("cat") {
+        None => true,
+        Some(cat) => cat.as_str().is_some_and(|cat| SESSION_CATEGORIES.contains(&cat)),
+    };
+    !oauth && !m2m && category
 }
 
 /// Splits a compact JWS with the same limits and strict base64url as [`decode`], without
@@ -94,6 +138,14 @@ pub(crate) fn split(token: &str) -> Result<CompactJws<'_>, TokenError> {
     let payload = STRICT_BASE64URL.decode(p).map_err(|_| undecodable())?;
     let signature = STRICT_BASE64URL.decode(s).map_err(|_| undecodable())?;
     Ok(CompactJws { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
+}
+
+/// A payload's claims: an object's members, none for any other JSON value.
+fn json_payload(bytes: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice::<NoDuplicates>(bytes).ok()?.0 {
+        Value::Object(map) => Some(map),
+        _ => Some(Map::new()),
+    }
 }
 
 fn json_object(bytes: &[u8]) -> Option<Map<String, Value>> {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::auth::Auth;
+use crate::backend::BackendError;
 
 /// Options of [`Auth::get_token`].
 ///
@@ -79,37 +80,17 @@ impl Auth {
         if options.template.is_none() && options.expires_in_seconds.is_none() {
             return Ok(Some(token.to_owned()));
         }
-        let clerk = &self.context().ok_or(GetTokenError::NoInstance)?.clerk;
-        let config = clerk.config();
-        let secret = config.secret_key.as_deref().ok_or(GetTokenError::NoSecretKey)?;
-        let mut url = config.api_url.clone();
-        {
-            let mut segments = url.path_segments_mut().map_err(|()| GetTokenError::NoInstance)?;
-            segments.pop_if_empty().extend([config.api_version.as_str(), "sessions", session_id, "tokens"]);
-            if let Some(template) = &options.template {
-                segments.push(template);
-            }
-        }
-        let mut request = clerk.http().post(url).bearer_auth(secret).timeout(config.api_timeout);
-        request = match options.expires_in_seconds {
-            Some(seconds) => request
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(serde_json::json!({ "expires_in_seconds": seconds }).to_string()),
-            None => request.header(http::header::CONTENT_LENGTH, "0"),
-        };
-        let response = request.send().await.map_err(|e| GetTokenError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| GetTokenError::Unreachable(e.without_url().to_string()))?;
-        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if !status.is_success() {
-            let error = json.get("errors").and_then(|e| e.get(0));
-            let text = |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str).map(str::to_owned);
-            return Err(GetTokenError::Api {
-                status: status.as_u16(),
-                code: text("code").unwrap_or_default(),
-                message: text("long_message").or_else(|| text("message")).unwrap_or_else(|| status.to_string()),
-            });
-        }
+        let backend = &self.context().ok_or(GetTokenError::NoInstance)?.backend;
+        let secret = backend.config.secret_key.as_deref().ok_or(GetTokenError::NoSecretKey)?;
+        let template = options.template.as_deref();
+        let url = backend
+            .api_url(["sessions", session_id, "tokens"].into_iter().chain(template))
+            .ok_or(GetTokenError::NoInstance)?;
+        let body = options.expires_in_seconds.map(|seconds| serde_json::json!({ "expires_in_seconds": seconds }));
+        let json = backend.post(secret, url, body.as_ref()).await.map_err(|err| match err {
+            BackendError::Unreachable(why) => GetTokenError::Unreachable(why),
+            BackendError::Api { status, code, message } => GetTokenError::Api { status, code, message },
+        })?;
         json.get("jwt").and_then(Value::as_str).map(|jwt| Some(jwt.to_owned())).ok_or(GetTokenError::InvalidResponse)
     }
 }

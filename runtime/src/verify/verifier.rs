@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use crate::clock::utc_string;
 use crate::error::{Action, Reason, TokenError};
-use crate::jwks::JwksCache;
-use crate::jwt::{self, js_stringify};
-use crate::keys::PublicKey;
+use crate::verify::jwks::JwksCache;
+use crate::verify::jwt::{self, js_stringify};
+use crate::verify::keys::PublicKey;
 
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
@@ -26,7 +26,18 @@ pub(crate) enum KeySource {
 }
 
 impl KeySource {
-    /// Changes whenever the set of keys changes (never for a PEM key).
+    /// Changes whenever the set of keys changes (never for a PEM key). A JWKS older than its
+    /// TTL is refreshed first (single-flight, rate-limited like any refresh), so that a key
+    /// removed from the JWKS stops vouching for the tokens it verified; see
+    /// [`JwksCache::current_generation`].
+    pub(crate) async fn current_generation(&self) -> u64 {
+        match self {
+            Self::Pem(_) => 0,
+            Self::Jwks(cache) => cache.current_generation().await,
+        }
+    }
+
+    /// The generation as it is now, without refreshing.
     pub(crate) fn generation(&self) -> u64 {
         match self {
             Self::Pem(_) => 0,
@@ -40,15 +51,6 @@ impl KeySource {
             Self::Jwks(cache) => cache.key(kid).await,
         }
     }
-}
-
-/// A token whose signature and claims passed every check.
-#[derive(Debug, Clone)]
-pub(crate) struct VerifiedToken {
-    pub(crate) claims: Map<String, Value>,
-    /// False for JWT-template (`cat: cl_B7d4PD222AAA`) and M2M (`sub: mch_…`) tokens: verified,
-    /// but not session tokens (§5.4).
-    pub(crate) session_token: bool,
 }
 
 /// The checks of one configuration.
@@ -66,15 +68,18 @@ pub(crate) struct Verifier {
 const MAX_KID_LEN: usize = 128;
 
 impl Verifier {
-    /// Verifies `token` at `now_ms` (read once by the caller, so a request sees one time).
-    pub(crate) async fn verify(&self, token: &str, now_ms: i64) -> Result<VerifiedToken, TokenError> {
+    /// Verifies `token` as a session token at `now_ms` (read once by the caller, so a request
+    /// sees one time) and returns its claims. A token of another class — an OAuth access token,
+    /// an M2M token, a JWT-template token (§5.4) — is refused with `token-type-mismatch` before
+    /// any key is fetched, as Clerk's `authenticateRequest` refuses it before `verifyToken`.
+    pub(crate) async fn verify(&self, token: &str, now_ms: i64) -> Result<Map<String, Value>, TokenError> {
         let decoded = jwt::decode(token)?;
+        if !jwt::is_session_token(&decoded) {
+            return Err(TokenError::new(Reason::TokenTypeMismatch, ""));
+        }
         self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await?;
-        let template = decoded.header_str("cat") == Some("cl_B7d4PD222AAA");
-        let claims = decoded.payload;
-        self.check_claims(&claims, now_ms)?;
-        let m2m = claims.get("sub").and_then(Value::as_str).is_some_and(|s| s.starts_with("mch_"));
-        Ok(VerifiedToken { session_token: !(template || m2m), claims })
+        self.check_claims(&decoded.payload, now_ms)?;
+        Ok(decoded.payload)
     }
 
     /// The JWS layer alone: header, key and signature checks of [`Self::verify`], no claims.
@@ -86,7 +91,7 @@ impl Verifier {
         Ok(jws.payload)
     }
 
-    /// `cat`, `typ`, `alg`, `crit` and `kid` of the header, then the key, then the signature.
+    /// `typ`, `alg`, `crit` and `kid` of the header, then the key, then the signature.
     #[allow(clippy::ptr_arg)] // see `signature_is_valid`
     async fn check_signature(
         &self,
@@ -94,9 +99,6 @@ impl Verifier {
         signing_input: &str,
         signature: &Vec<u8>,
     ) -> Result<(), TokenError> {
-        if header.get("cat").and_then(Value::as_str) == Some("cl_B7d4PD333AAA") {
-            return Err(TokenError::new(Reason::TokenInvalid, "Invalid session token category."));
-        }
         match header.get("typ") {
             None => {}
             Some(Value::String(typ)) if typ == "JWT" => {}

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
+use crate::auth::claims::split_by_scope;
 use crate::auth::Auth;
-use crate::claims::split_by_scope;
 
 /// What to check with [`Auth::has`]. Start from one dimension and add others; all must hold.
 ///

@@ -1,0 +1,170 @@
+//! `ClerkLayer`: Clerk's `clerkMiddleware()` for axum/tower. Authenticates each request once,
+//! puts its [`Auth`] in the request's extensions (for the extractors) and in a task-local around
+//! the inner service's whole call (for [`auth()`]), and adds Clerk's `x-clerk-auth-*` headers to
+//! signed-out responses.
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::auth::Auth;
+use crate::clerk::Clerk;
+use crate::response::auth_headers::SignedOutHeaders;
+use crate::response::rejection::MissingClerkLayer;
+
+tokio::task_local! {
+    static CURRENT_AUTH: Auth;
+}
+
+/// The auth state of the request this task is serving: Clerk's `auth()`.
+///
+/// Works anywhere in the request's task below [`ClerkLayer`] — in a handler, in a helper it
+/// calls, in a nested service or middleware. Task-locals do not cross `tokio::spawn`: pass the
+/// `Auth` along (the extractors read it from the request itself).
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_clerk::{auth, MissingClerkLayer};
+///
+/// async fn whoami() -> Result<String, MissingClerkLayer> {
+///     Ok(auth()?.user_id().unwrap_or("nobody").to_owned())
+/// }
+/// # let clerk = axum_clerk::Clerk::new(axum_clerk::ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+/// let app: Router = Router::new().route("/whoami", get(whoami)).layer(axum_clerk::ClerkLayer::new(clerk));
+/// ```
+///
+/// # Errors
+/// [`MissingClerkLayer`] when called outside a request served through [`ClerkLayer`].
+pub fn auth() -> Result<Auth, MissingClerkLayer> {
+    CURRENT_AUTH.try_with(Clone::clone).map_err(|_| MissingClerkLayer)
+}
+
+/// Authenticates every request with a [`Clerk`] instance. Add it with `Router::layer`, after the
+/// routes it covers, or around the whole router.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use axum_clerk::{Auth, Clerk, ClerkConfig, ClerkLayer};
+///
+/// async fn me(auth: Auth) -> String {
+///     auth.user_id().unwrap_or("signed out").to_owned()
+/// }
+///
+/// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+/// let app: Router = Router::new().route("/me", get(me)).layer(ClerkLayer::new(clerk));
+/// ```
+///
+/// The request's [`Auth`] is in its extensions, where the extractors ([`Auth`], `Option<Auth>`,
+/// [`SignedIn`](crate::SignedIn), `Extension<Auth>`, `#[protect]`) and
+/// [`ProtectLayer`](crate::ProtectLayer) find it, and in a task-local for [`auth()`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClerkLayer {
+    clerk: Clerk,
+}
+
+impl ClerkLayer {
+    /// A layer authenticating with `clerk`.
+    pub fn new(clerk: Clerk) -> Self {
+        Self { clerk }
+    }
+}
+
+impl<S> Layer<S> for ClerkLayer {
+    type Service = ClerkService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClerkService::new(inner, self.clerk.clone())
+    }
+}
+
+/// The service [`ClerkLayer`] wraps around the inner service.
+#[derive(Debug, Clone)]
+pub struct ClerkService<S> {
+    inner: S,
+    clerk: Clerk,
+}
+
+impl<S> ClerkService<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, clerk: Clerk) -> Self {
+        Self { inner, clerk }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for ClerkService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Response<ResBody>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The service driven to readiness goes with the future (tower's usual swap): it is
+        // called once the request is authenticated, which may wait for the JWKS.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let clerk = self.clerk.clone();
+        let future = async move {
+            let state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
+            let debug_headers = SignedOutHeaders::of(&state);
+            let auth = state.into_auth();
+            request.extensions_mut().insert(auth.clone());
+            // `auth()` answers in the inner service's `call` and in its future alike.
+            let response = CURRENT_AUTH.sync_scope(auth.clone(), || inner.call(request));
+            let mut response = CURRENT_AUTH.scope(auth, response).await?;
+            if let Some(headers) = debug_headers {
+                headers.add_to(response.headers_mut());
+            }
+            Ok(response)
+        };
+        ResponseFuture { future: Box::pin(future) }
+    }
+}
+
+/// The response future of [`ClerkService`]: authenticates the request, then runs the inner
+/// service under the request's `Auth`.
+pub struct ResponseFuture<T, E> {
+    future: BoxFuture<'static, Result<T, E>>,
+}
+
+impl<T, E> Future for ResponseFuture<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+impl<T, E> fmt::Debug for ResponseFuture<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
