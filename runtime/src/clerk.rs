@@ -125,10 +125,15 @@ impl Clerk {
     async fn session(&self, token: &str, now_ms: i64) -> Result<Arc<AuthData>, TokenError> {
         let Inner { backend, verifier, cache } = &*self.0;
         let skew_ms = verifier.clock_skew_ms as f64;
-        let generation = verifier.keys.current_generation().await;
+        let generation = verifier.keys.generation();
         if let Some(hit) = cache.get(token.as_bytes(), now_ms as f64, skew_ms, generation) {
-            return Ok(hit);
+            // A hit vouches for the token only under the current key set: keys past their TTL
+            // are refreshed first, and a key gone from the JWKS sends the token to verification.
+            if verifier.keys.current_generation().await == generation {
+                return Ok(hit);
+            }
         }
+        let generation = verifier.keys.generation();
         let claims = verifier.verify(token, now_ms).await?;
         let time = |name: &str, default: f64| {
             claims.get(name).and_then(serde_json::Value::as_f64).map_or(default, |v| v * 1000.0)

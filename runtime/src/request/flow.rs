@@ -120,7 +120,7 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
         (_, None) => return done(Reason::ClientUatButNoSessionToken),
         (_, Some(session)) => session,
     };
-    let peek = match peeked.map_or_else(|| jwt::peek(&session), Ok) {
+    let peek = match peeked.unwrap_or_else(|| jwt::peek(&session)) {
         Ok(peek) => peek,
         Err(err) => return Step::Done(token_error(input, err, TokenCarrier::Cookie)),
     };
@@ -179,3 +179,7 @@ fn eligible_for_handshake(input: &Input<'_>) -> bool {
         None => input.headers.get(http::header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"text/html")),
     }
 }
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

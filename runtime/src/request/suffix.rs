@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use crate::config::InstanceFacts;
+use crate::error::TokenError;
 use crate::request::cookies::{js_parse_int, Cookies};
 use crate::request::flow::{CLIENT_UAT, DEV_BROWSER, SESSION};
 use crate::verify::jwt::{self, Peek};
@@ -18,8 +19,8 @@ pub(crate) struct SessionCookies<'a> {
     pub(crate) client_uat: i64,
     /// A dev-browser cookie was sent.
     pub(crate) dev_browser: bool,
-    /// The session token decoded, when the rules already decoded it.
-    pub(crate) peeked: Option<Peek>,
+    /// The session token decoded (or why it does not decode), when the rules already decoded it.
+    pub(crate) peeked: Option<Result<Peek, TokenError>>,
 }
 
 /// The session cookies of the flavour Clerk's rules choose (the unsuffixed one when the
@@ -44,7 +45,7 @@ fn chosen<'a>(
     session: Option<Cow<'a, str>>,
     uat: Option<Cow<'a, str>>,
     dev: Option<Cow<'a, str>>,
-    peeked: Option<Peek>,
+    peeked: Option<Result<Peek, TokenError>>,
 ) -> SessionCookies<'a> {
     SessionCookies {
         session: session.filter(|s| !s.is_empty()),
@@ -59,7 +60,7 @@ fn chosen<'a>(
 struct Flavour<'a> {
     session: Option<Cow<'a, str>>,
     uat: Option<Cow<'a, str>>,
-    peeked: std::cell::OnceCell<Peek>,
+    peeked: std::cell::OnceCell<Result<Peek, TokenError>>,
 }
 
 impl<'a> Flavour<'a> {
@@ -71,9 +72,11 @@ impl<'a> Flavour<'a> {
         self.session.as_deref().is_some_and(|s| !s.is_empty())
     }
 
-    /// The decoded session token; an undecodable one reads as no claims.
+    /// The decoded session token; a missing or undecodable one reads as no claims.
     fn claims(&self) -> &Peek {
-        self.peeked.get_or_init(|| self.session.as_deref().and_then(|t| jwt::peek(t).ok()).unwrap_or_default())
+        static NONE: Peek = Peek { iss: None, iat: None, exp: None, not_a_session_token: false };
+        let peeked = self.peeked.get_or_init(|| jwt::peek(self.session.as_deref().unwrap_or_default()));
+        peeked.as_ref().unwrap_or(&NONE)
     }
 
     /// `!uat` in JavaScript: missing or empty.

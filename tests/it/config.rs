@@ -1,15 +1,13 @@
 //! Configuration: publishable keys and cookie suffixes (clerk-semantics §5.9, data:
 //! tests/data/publishable-keys.json) and environment variables with clear errors.
 
-mod common;
-
 use axum_clerk::{ClerkConfig, InstanceType, PublishableKey};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/publishable-keys.json")).unwrap()
+    serde_json::from_str(include_str!("../data/publishable-keys.json")).unwrap()
 }
 
 #[test]

@@ -1,12 +1,10 @@
 //! `ClerkLayer`, the `Auth` extractor, `Option<Auth>` and `auth()` (clerk-semantics §1.1, §5.8),
 //! through a real `Router` and, for one suite, over a real TCP socket.
 
-mod common;
-
+use crate::common::*;
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_clerk::{auth, Auth, Clerk, ClerkConfig, ClerkLayer, Clock, FixedClock, JwksOptions, MissingClerkLayer};
-use common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -124,40 +122,26 @@ async fn in_extensions(request: axum::extract::Request) -> String {
 }
 
 #[tokio::test]
-async fn by_default_the_auth_is_not_in_the_extensions_and_every_extractor_still_finds_it() {
-    let app = Router::new()
-        .route("/extensions", get(in_extensions))
-        .route("/me", get(me))
-        .route("/optional", get(optional))
-        .route("/auth", get(via_task_local))
-        .layer(ClerkLayer::new(clerk(pem_config())));
-    let (k, v) = bearer(&fx("mockJwt"));
-    assert_eq!(send(&app, "GET", "/extensions", &[(k, &v)]).await.body, "not in extensions");
-    let me = send(&app, "GET", "/me", &[(k, &v)]).await;
-    assert_eq!(serde_json::from_str::<Value>(&me.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
-    assert_eq!(send(&app, "GET", "/optional", &[(k, &v)]).await.body, "signed in as user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
-    assert_eq!(
-        send(&app, "GET", "/auth", &[(k, &v)]).await.body,
-        "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr"
-    );
-}
-
-#[tokio::test]
-async fn auth_in_extensions_serves_extension_auth_and_the_extensions_map() {
+async fn the_auth_is_always_in_the_extensions_and_every_extractor_finds_it() {
     async fn extension(axum::Extension(auth): axum::Extension<Auth>) -> String {
         auth.user_id().unwrap_or("signed out").to_owned()
     }
     let app = Router::new()
         .route("/extensions", get(in_extensions))
         .route("/extension", get(extension))
-        .layer(ClerkLayer::new(clerk(pem_config())).auth_in_extensions());
+        .route("/me", get(me))
+        .route("/optional", get(optional))
+        .route("/auth", get(via_task_local))
+        .layer(ClerkLayer::new(clerk(pem_config())));
     let (k, v) = bearer(&fx("mockJwt"));
-    assert_eq!(
-        send(&app, "GET", "/extensions", &[(k, &v)]).await.body,
-        "in extensions: user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr"
-    );
-    assert_eq!(send(&app, "GET", "/extension", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    let user = "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr";
+    assert_eq!(send(&app, "GET", "/extensions", &[(k, &v)]).await.body, format!("in extensions: {user}"));
+    assert_eq!(send(&app, "GET", "/extension", &[(k, &v)]).await.body, user);
     assert_eq!(send(&app, "GET", "/extensions", &[]).await.body, "in extensions: signed out");
+    let me = send(&app, "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(serde_json::from_str::<Value>(&me.body).unwrap()["userId"], user);
+    assert_eq!(send(&app, "GET", "/optional", &[(k, &v)]).await.body, format!("signed in as {user}"));
+    assert_eq!(send(&app, "GET", "/auth", &[(k, &v)]).await.body, format!("{user} {user}"));
 }
 
 /// A middleware inside `ClerkLayer` that runs the rest of the request on a task of its own, where
@@ -167,18 +151,62 @@ async fn on_another_task(request: axum::extract::Request, next: axum::middleware
 }
 
 #[tokio::test]
-async fn a_request_moved_to_another_task_keeps_its_auth_only_through_auth_in_extensions() {
-    let app = |layer: ClerkLayer| {
-        Router::new().route("/me", get(me)).layer(axum::middleware::from_fn(on_another_task)).layer(layer)
-    };
+async fn a_request_moved_to_another_task_keeps_its_auth() {
+    let app = Router::new()
+        .route("/me", get(me))
+        .layer(axum::middleware::from_fn(on_another_task))
+        .layer(ClerkLayer::new(clerk(pem_config())));
     let (k, v) = bearer(&fx("mockJwt"));
-    let by_default = send(&app(ClerkLayer::new(clerk(pem_config()))), "GET", "/me", &[(k, &v)]).await;
-    assert_eq!(by_default.status, 500, "fails closed, naming the layer: {}", by_default.body);
-    assert!(by_default.body.contains("ClerkLayer"), "{}", by_default.body);
-    let opted_in =
-        send(&app(ClerkLayer::new(clerk(pem_config())).auth_in_extensions()), "GET", "/me", &[(k, &v)]).await;
-    assert_eq!(opted_in.status, 200);
-    assert_eq!(serde_json::from_str::<Value>(&opted_in.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    let reply = send(&app, "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(serde_json::from_str::<Value>(&reply.body).unwrap()["userId"], "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+}
+
+/// A handler that dispatches a sub-request to a router without `ClerkLayer`, on its own task.
+async fn dispatch_inner(_parent: Auth) -> String {
+    use tower::ServiceExt as _;
+    let inner: Router = Router::new().route("/inner", get(me));
+    let request = axum::extract::Request::get("/inner").body(axum::body::Body::empty()).unwrap();
+    let response = inner.oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    format!("{status} {}", String::from_utf8_lossy(&body))
+}
+
+#[tokio::test]
+async fn a_sub_request_without_the_layer_gets_missing_clerk_layer_not_its_parents_identity() {
+    let app = Router::new().route("/outer", get(dispatch_inner)).layer(ClerkLayer::new(clerk(pem_config())));
+    let (k, v) = bearer(&fx("mockJwt"));
+    let reply = send(&app, "GET", "/outer", &[(k, &v)]).await;
+    assert!(reply.body.starts_with("500 "), "{}", reply.body);
+    assert!(reply.body.contains("ClerkLayer"), "{}", reply.body);
+    assert!(!reply.body.contains("user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn auth_is_set_in_the_inner_services_call_and_its_future_on_every_path() {
+    #[derive(Clone)]
+    struct SeesAuthInCall;
+    impl tower::Service<axum::extract::Request> for SeesAuthInCall {
+        type Response = axum::response::Response;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+        fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: axum::extract::Request) -> Self::Future {
+            let user = auth().map(|a| a.user_id().unwrap_or("signed out").to_owned());
+            let body = user.unwrap_or_else(|missing| missing.to_string());
+            std::future::ready(Ok(axum::response::IntoResponse::into_response(body)))
+        }
+    }
+    let app = Router::new().route_service("/svc", SeesAuthInCall).layer(ClerkLayer::new(clerk(pem_config())));
+    let (k, v) = bearer(&fx("mockJwt"));
+    // Twice: a token verified, then the same token from the verified-token cache.
+    for _ in 0..2 {
+        assert_eq!(send(&app, "GET", "/svc", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    }
+    assert_eq!(send(&app, "GET", "/svc", &[]).await.body, "signed out");
 }
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! `redirect_to_sign_in` / `redirect_to_sign_up`: clerk-semantics §3.5 vectors, URL
 //! reconstruction from `x-forwarded-*` (§3.3), and the open-redirect payloads of security §3.3.
 
-mod common;
-
+use crate::common::*;
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use axum_clerk::{Auth, ClerkConfig, ClerkConfigBuilder, ClerkLayer, ReturnTo};
-use common::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 

@@ -13,17 +13,15 @@
 //! including vectors Wycheproof calls valid for HMAC, ECDSA and RSA-PSS, which Clerk never issues
 //! (security §1.2: algorithm allow-list).
 
-mod common;
-
+use crate::common::JwksServer;
 use axum_clerk::testing::verify_jws_signature;
 use axum_clerk::{Clerk, Reason, TokenError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::JwksServer;
 use serde_json::{json, Value};
 
-const JWS_FILE: &str = include_str!("data/wycheproof/json_web_signature_test.json");
-const JWK_FILE: &str = include_str!("data/wycheproof/json_web_key_test.json");
+const JWS_FILE: &str = include_str!("../data/wycheproof/json_web_signature_test.json");
+const JWK_FILE: &str = include_str!("../data/wycheproof/json_web_key_test.json");
 
 /// One vector with the key set of its group.
 struct Vector {

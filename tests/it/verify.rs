@@ -1,10 +1,8 @@
 //! Token verification: clerk-semantics §6.7 (verifyJwt/decodeJwt cases) and §6.8 (claim
 //! assertion vectors), with the fixture tokens of §6.2 and the pinned clock of §6.1.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::FixedClock;
-use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -57,7 +55,7 @@ async fn strings_without_three_parts_are_token_invalid_with_the_three_parts_mess
 async fn undecodable_segments_are_token_invalid_not_a_panic() {
     // §6.7 #6, #7 (HEAD: a TokenVerificationError, not a throw)
     let clerk = clerk(pem_config());
-    for token in ["aaa.bbb.ccc", "YWJj.YWJj.YWJj", "e30.W10.", "..", "!!!.e30.e30"] {
+    for token in ["aaa.bbb.ccc", "YWJj.YWJj.YWJj", "e30.W10!.", "..", "!!!.e30.e30"] {
         let (reason, message) = refusal(&clerk, token).await;
         assert_eq!(reason, "token-invalid", "{token}");
         assert_eq!(message, "Invalid JWT form. The header, payload, or signature could not be decoded.", "{token}");
@@ -72,12 +70,12 @@ async fn an_empty_authorized_party_in_the_list_is_ignored() {
 }
 
 #[tokio::test]
-async fn at_jwt_typ_is_refused_on_the_session_path() {
-    // §6.7 #15: an OAuth access token (typ at+jwt) is not a session token.
-    let token = mint_with_header(json!({"typ": "at+jwt"}), json!({}));
-    let (reason, message) = refusal(&clerk(pem_config()), &token).await;
-    assert_eq!(reason, "token-invalid");
-    assert_eq!(message, "Invalid JWT type \"at+jwt\". Expected \"JWT\".");
+async fn oauth_access_tokens_are_a_type_mismatch_on_the_session_path() {
+    // §5.4 `isMachineJwt`: an OAuth access token (typ at+jwt) is not a session token.
+    for typ in ["at+jwt", "application/at+jwt"] {
+        let token = mint_with_header(json!({"typ": typ}), json!({}));
+        assert_eq!(refusal(&clerk(pem_config()), &token).await.0, "token-type-mismatch", "{typ}");
+    }
 }
 
 #[tokio::test]
@@ -377,13 +375,23 @@ async fn crit_header_is_refused() {
 }
 
 #[tokio::test]
-async fn session_token_category_m2m_is_token_invalid_before_any_key_lookup() {
-    // HEAD verify.test.ts: cat cl_B7d4PD333AAA -> 'Invalid session token category.', no network call.
+async fn a_category_other_than_a_sessions_is_a_type_mismatch_before_any_key_lookup() {
+    // §5.4 `hasNonSessionJwtCategory`, checked by authenticateRequest before verifyToken.
     let server = JwksServer::clerk_fixture().await;
     let clerk = clerk(server.config());
-    let (reason, message) = refusal(&clerk, &create_jwt(json!({"cat": "cl_B7d4PD333AAA"}), json!({}))).await;
-    assert_eq!((reason.as_str(), message.as_str()), ("token-invalid", "Invalid session token category."));
+    for cat in [json!("cl_B7d4PD222AAA"), json!("cl_B7d4PD333AAA"), json!("cl_other"), json!(7)] {
+        let (reason, message) = refusal(&clerk, &create_jwt(json!({"cat": cat}), json!({}))).await;
+        assert_eq!((reason.as_str(), message.as_str()), ("token-type-mismatch", ""), "{cat}");
+    }
     assert_eq!(server.hits(), 0);
+}
+
+#[tokio::test]
+async fn the_session_categories_and_none_are_verified() {
+    let clerk = clerk(pem_config());
+    for header in [json!({}), json!({"cat": "cl_B7d4PD111AAA"}), json!({"cat": "cl_I7d4PD111III"})] {
+        assert!(clerk.verify_token(&mint_with_header(header.clone(), json!({}))).await.is_ok(), "{header}");
+    }
 }
 
 #[tokio::test]

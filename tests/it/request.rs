@@ -1,10 +1,8 @@
 //! Authenticating whole requests: clerk-semantics §6.9 (`authenticateRequest` cases, HEAD column),
 //! token sources and the cookie flow (§5.2, §5.3), and the signed-out headers (§5.8).
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{AuthStatus, Clerk, ClerkConfigBuilder, FixedClock, PublishableKey, RequestState};
-use common::*;
 use serde_json::json;
 
 const PK_TEST: &str = "pk_test_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA";
@@ -496,7 +494,8 @@ fn outcome(state: &RequestState) -> Outcome {
 }
 
 /// The answers to a cookie carrying `mockJwt` with `changes`, asked three times: verified, then
-/// answered from the shared verified-token cache, then from this thread's.
+/// answered from the verified-token cache (three times, so that any memo added later is asked
+/// again too).
 async fn three_cookie_answers(changes: serde_json::Value) -> Vec<Outcome> {
     let (_server, builder) = setup(PK_LIVE).await;
     let clerk = clerk(builder);
@@ -511,14 +510,15 @@ async fn three_cookie_answers(changes: serde_json::Value) -> Vec<Outcome> {
 #[tokio::test]
 async fn a_pending_session_cookie_is_decided_alike_before_and_after_it_is_cached() {
     // §5.2: `iat` against `__client_uat` is read from the token whatever its session status; a
-    // pending session is signed out by its claims, not by a missing `iat`.
-    let pending = (AuthStatus::SignedIn, None, None, Some("pending".to_owned()));
+    // pending session is signed out by its claims, not by a missing `iat`, and its state says
+    // signed out as its `Auth` does.
+    let pending = (AuthStatus::SignedOut, None, None, Some("pending".to_owned()));
     assert_eq!(three_cookie_answers(json!({"sts": "pending"})).await, vec![pending; 3]);
 }
 
 #[tokio::test]
 async fn a_cookie_token_without_a_user_is_decided_alike_before_and_after_it_is_cached() {
-    let no_user = (AuthStatus::SignedIn, None, None, None);
+    let no_user = (AuthStatus::SignedOut, None, None, None);
     assert_eq!(three_cookie_answers(json!({"sub": ""})).await, vec![no_user; 3]);
 }
 
@@ -532,7 +532,7 @@ async fn a_newer_pending_suffixed_session_is_chosen_whatever_is_cached() {
     let unsuffixed = mint_mock(json!({"sub": UNSUFFIXED_USER, "iat": PINNED_SECS - 5}));
     let suffixed = mint_mock(json!({"sub": SUFFIXED_USER, "sts": "pending", "iat": PINNED_SECS}));
     let cookie = format!("__client_uat=1; __session={unsuffixed}; __client_uat_{sfx}=1; __session_{sfx}={suffixed}");
-    let pending = (AuthStatus::SignedIn, None, None, Some("pending".to_owned()));
+    let pending = (AuthStatus::SignedOut, None, None, Some("pending".to_owned()));
     for prime in [None, Some(&unsuffixed), Some(&suffixed)] {
         if let Some(token) = prime {
             get(&clerk, &[("authorization", &bearer(token))]).await;
@@ -552,11 +552,12 @@ async fn without_a_publishable_key_only_unsuffixed_cookies_and_no_dev_browser_ru
 }
 
 #[tokio::test]
-async fn pending_session_is_signed_in_status_with_a_signed_out_auth() {
+async fn a_pending_session_is_signed_out_in_its_state_as_in_its_auth() {
     let (_server, builder) = setup(PK_LIVE).await;
     let token = mint_mock(json!({"sts": "pending"}));
     let state = get(&clerk(builder), &[("authorization", &bearer(&token))]).await;
-    assert_eq!(state.status(), AuthStatus::SignedIn);
+    assert_eq!(state.status(), AuthStatus::SignedOut);
+    assert_eq!(state.reason(), None);
     assert!(!state.auth().is_signed_in());
     assert_eq!(state.auth().session_status(), Some("pending"));
 }

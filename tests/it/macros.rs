@@ -3,14 +3,12 @@
 //! running before any other extractor, the extractor shapes that must keep working, and
 //! equivalence with the same rule written by hand.
 
-mod common;
-
+use crate::common::*;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use axum_clerk::{auth, protect, Auth, Check, ClerkLayer, Protect, SignedIn};
-use common::*;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;

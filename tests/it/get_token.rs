@@ -1,15 +1,13 @@
 //! `get_token` (clerk-semantics §4) against a real HTTP server playing Clerk's Backend API
 //! `POST /v1/sessions/{sid}/tokens/{template}`.
 
-mod common;
-
+use crate::common::*;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 use axum_clerk::{Auth, Clerk, ClerkConfig, ClerkLayer, GetToken, GetTokenError};
-use common::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

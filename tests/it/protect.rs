@@ -1,15 +1,13 @@
 //! `protect`: every row of clerk-semantics §1.6 and the §1.7 cases that mean something outside
 //! Next.js, plus the extensions (503 on key outage, htmx, API status hook, route trees).
 
-mod common;
-
+use crate::common::*;
 use axum::extract::Request;
 use axum::routing::{get, post};
 use axum::Router;
 use axum_clerk::{
     auth, Auth, Check, ClerkConfigBuilder, ClerkLayer, Denial, JwksOptions, Protect, ProtectLayer, SignedIn,
 };
-use common::*;
 use http::StatusCode;
 use serde_json::json;
 

@@ -1,10 +1,8 @@
 //! Key loading: clerk-semantics §6.10 (local PEM and remote JWKS) and the key policy of
 //! security §1.3 applied to PEM input.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{ClerkConfig, JwksOptions, KeyError, PublicKey};
-use common::*;
 use serde_json::json;
 use std::time::Duration;
 
@@ -226,6 +224,7 @@ async fn prefetch_warms_the_cache_and_reports_outages() {
     assert_eq!(server.hits(), 1);
     let down = JwksServer::clerk_fixture().await;
     down.set_raw(http::StatusCode::BAD_GATEWAY, "");
-    let cold = common::clerk(down.config().jwks_options(JwksOptions { max_attempts: 1, ..JwksOptions::default() }));
+    let cold =
+        crate::common::clerk(down.config().jwks_options(JwksOptions { max_attempts: 1, ..JwksOptions::default() }));
     assert_eq!(cold.prefetch_keys().await.unwrap_err().reason().as_str(), "jwk-remote-failed-to-load");
 }

@@ -2,10 +2,8 @@
 //! (C-xx), each asserting the exact rejection reason. Setting: issuer pinned to
 //! `https://clerk.example.com`, authorized party `https://app.example.com`, skew 5 s, pinned clock.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{ClerkConfig, ClerkConfigBuilder, FixedClock, JwksOptions};
-use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -163,9 +161,14 @@ async fn v12_v13_typ_jwt_or_absent_is_accepted_other_types_refused_as_clerk_does
     assert!(accepted(&token(json!({}))).await);
     // Clerk compares typ exactly (`typ !== 'JWT'`); we keep that, so "jwt" and
     // "application/jwt" are refused too (security's V-12 would normalise them).
-    for typ in ["jwt", "application/jwt", "at+jwt", "dpop+jwt", "JOSE+JSON"] {
+    for typ in ["jwt", "application/jwt", "dpop+jwt", "JOSE+JSON"] {
         let h = json!({"alg": "RS256", "kid": KID, "typ": typ});
         assert_eq!(reason(&signed(&h, &valid_claims())).await, "token-invalid", "{typ}");
+    }
+    // OAuth access tokens are another class of token (§5.4 `isMachineJwt`).
+    for typ in ["at+jwt", "application/at+jwt"] {
+        let h = json!({"alg": "RS256", "kid": KID, "typ": typ});
+        assert_eq!(reason(&signed(&h, &valid_claims())).await, "token-type-mismatch", "{typ}");
     }
 }
 
@@ -242,10 +245,20 @@ async fn v19_v20_duplicate_members_are_token_invalid() {
 }
 
 #[tokio::test]
-async fn v21_v22_invalid_utf8_or_non_object_payloads_are_token_invalid() {
+async fn v21_invalid_utf8_payloads_are_token_invalid() {
     let h = b64(header().to_string().as_bytes());
-    for payload in [b64(b"{\"sub\":\"\xC0\xAF\"}"), b64(b"[1,2]"), b64(b"\"user\""), b64(b"null")] {
-        assert_eq!(reason(&format!("{h}.{payload}.c2ln")).await, "token-invalid");
+    let payload = b64(b"{\"sub\":\"\xC0\xAF\"}");
+    assert_eq!(reason(&format!("{h}.{payload}.c2ln")).await, "token-invalid");
+}
+
+#[tokio::test]
+async fn v22_signed_payloads_that_are_not_objects_fail_the_sub_check_as_clerk_does() {
+    // `JSON.parse` accepts them; `payload.sub` is then undefined (§5.5: signature, then `sub`).
+    for payload in [json!([1, 2]), json!("user"), json!(null), json!(42)] {
+        let token = signed(&header(), &payload);
+        assert_eq!(reason(&token).await, "token-verification-failed", "{payload}");
+        let unsigned = format!("{}.c2ln", token.rsplit_once('.').unwrap().0);
+        assert_eq!(reason(&unsigned).await, "token-invalid-signature", "{payload} unsigned");
     }
 }
 
@@ -302,8 +315,9 @@ async fn v32_to_v34_a_pinned_issuer_is_required_exactly_and_as_a_string() {
 async fn issuer_is_not_checked_unless_pinned_as_in_clerk() {
     let clerk = clerk(pem_config().authorized_parties([AZP]));
     assert!(clerk.verify_token(&token(json!({"iss": "https://anything.example"}))).await.is_ok());
-    let pinned =
-        common::clerk(pem_config().publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").issuer_from_publishable_key());
+    let pinned = crate::common::clerk(
+        pem_config().publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").issuer_from_publishable_key(),
+    );
     assert!(pinned.verify_token(&token(json!({"iss": ISS, "azp": null}))).await.is_ok());
     assert_eq!(
         refusal(&pinned, &token(json!({"iss": "https://clerk.other.com"}))).await.0,
@@ -384,8 +398,8 @@ async fn v44_a_token_of_another_instance_is_refused_after_its_key_was_cached_els
     let ours = JwksServer::clerk_fixture().await;
     let theirs = JwksServer::start(json!({"keys": [test_jwk("rsa2048b", KID)]})).await;
     let their_token = sign_with(&test_key("rsa2048b", "private_pem"), &header(), &valid_claims());
-    assert!(common::clerk(theirs.config()).verify_token(&their_token).await.is_ok());
-    let ours = common::clerk(ours.config());
+    assert!(crate::common::clerk(theirs.config()).verify_token(&their_token).await.is_ok());
+    let ours = crate::common::clerk(ours.config());
     assert_eq!(refusal(&ours, &their_token).await.0, "token-invalid-signature");
 }
 
@@ -393,11 +407,11 @@ async fn v44_a_token_of_another_instance_is_refused_after_its_key_was_cached_els
 async fn v45_oauth_and_m2m_tokens_are_refused_on_the_session_path() {
     assert_eq!(
         reason(&signed(&json!({"alg": "RS256", "kid": KID, "typ": "at+jwt"}), &valid_claims())).await,
-        "token-invalid"
+        "token-type-mismatch"
     );
     let app = axum::Router::new()
         .route("/", axum::routing::get(|a: axum_clerk::Auth| async move { a.user_id().unwrap_or("none").to_owned() }))
-        .layer(axum_clerk::ClerkLayer::new(common::clerk(config())));
+        .layer(axum_clerk::ClerkLayer::new(crate::common::clerk(config())));
     let m2m = token(json!({"sub": "mch_123", "sid": null}));
     let (k, v) = bearer(&m2m);
     let reply = send(&app, "GET", "/", &[(k, &v)]).await;
@@ -419,7 +433,8 @@ async fn c02_whitespace_prefixed_and_pkcs1_keys_load_as_rsa_and_openssh_keys_are
 async fn c05_c30_weak_or_foreign_keys_never_verify() {
     let server = JwksServer::start(json!({"keys": [test_jwk("rsa1024", KID)]})).await;
     let t = sign_with(&test_key("rsa1024", "private_pem"), &header(), &valid_claims());
-    let clerk = common::clerk(server.config().jwks_options(JwksOptions { max_attempts: 1, ..JwksOptions::default() }));
+    let clerk =
+        crate::common::clerk(server.config().jwks_options(JwksOptions { max_attempts: 1, ..JwksOptions::default() }));
     assert_eq!(refusal(&clerk, &t).await.0, "jwk-remote-failed-to-load", "the only key was refused at ingest");
 }
 
@@ -429,7 +444,7 @@ async fn c22_a_jwk_bound_to_rs512_refuses_an_rs256_header() {
     jwk["alg"] = json!("RS512");
     let server = JwksServer::start(json!({"keys": [jwk]})).await;
     let t = token(json!({}));
-    assert_eq!(refusal(&common::clerk(server.config()), &t).await.0, "token-verification-failed");
+    assert_eq!(refusal(&crate::common::clerk(server.config()), &t).await.0, "token-verification-failed");
 }
 
 #[tokio::test]
@@ -455,7 +470,7 @@ async fn c29_error_messages_never_echo_the_token_or_the_signature() {
 async fn through_layer(headers: &[(&str, &str)], uri: &str) -> Reply {
     let app = axum::Router::new()
         .fallback(|a: axum_clerk::Auth| async move { a.user_id().unwrap_or("none").to_owned() })
-        .layer(axum_clerk::ClerkLayer::new(common::clerk(pem_config())));
+        .layer(axum_clerk::ClerkLayer::new(crate::common::clerk(pem_config())));
     send(&app, "GET", uri, headers).await
 }
 
@@ -560,7 +575,7 @@ async fn protect_url_options_refuse_the_payloads_with_a_500_not_a_redirect() {
                 let rule = rule.clone();
                 async move { a.protect(&rule).map(|_| "ok") }
             })
-            .layer(axum_clerk::ClerkLayer::new(common::clerk(pem_config())));
+            .layer(axum_clerk::ClerkLayer::new(crate::common::clerk(pem_config())));
         let reply = send(&app, "GET", "/", &[PAGE]).await;
         assert_eq!(reply.status, 500, "{bad:?}");
         assert!(reply.header("location").is_none());

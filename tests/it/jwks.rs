@@ -2,10 +2,8 @@
 //! outage, kid flood, single flight, slow endpoint, and the key policy at ingest. The verified-token
 //! cache is off here: these tests exercise the key path on every verification.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{Clerk, JwksOptions};
-use common::*;
 use serde_json::json;
 use std::time::Duration;
 

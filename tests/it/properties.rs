@@ -1,9 +1,7 @@
 //! Property tests (proptest): the invariants the fuzz targets check, run in the normal suite.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{validate_return_url, Auth, Check};
-use common::*;
 use proptest::prelude::*;
 use serde_json::json;
 use std::sync::OnceLock;

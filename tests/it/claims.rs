@@ -1,10 +1,8 @@
 //! Claims → `Auth` (clerk-semantics §2.6) and v2 permission decoding (§2.7, data:
 //! tests/data/permission-decoding.json), through real signed tokens.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{Auth, ClerkConfig};
-use common::*;
 use serde_json::{json, Value};
 
 async fn verify(claims: Value) -> Auth {
@@ -17,7 +15,7 @@ async fn verify(claims: Value) -> Auth {
 
 #[tokio::test]
 async fn v2_org_permissions_decode_like_clerk() {
-    let vectors: Value = serde_json::from_str(include_str!("data/permission-decoding.json")).unwrap();
+    let vectors: Value = serde_json::from_str(include_str!("../data/permission-decoding.json")).unwrap();
     for v in vectors["vectors"].as_array().unwrap() {
         let mut o = json!({"id": "org_1", "rol": "admin", "slg": "acme"});
         if let Some(per) = v["per"].as_str() {

@@ -1,10 +1,8 @@
 //! The verified-token cache (performance issue): the same token skips the RSA check, and the
 //! cache never turns a rejection into an acceptance.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{FixedClock, JwksOptions};
-use common::*;
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,10 +1,8 @@
 //! `has()` decision tables of clerk-semantics §2.8 (data: tests/data/has-vectors.json), run on
 //! real tokens: each claim set is signed with the fixture key and verified before `has` is asked.
 
-mod common;
-
+use crate::common::*;
 use axum_clerk::{Auth, Check, Reverification, ReverificationLevel};
-use common::*;
 use serde_json::{json, Value};
 
 fn check_from(row: &Value) -> Check {
@@ -52,7 +50,7 @@ async fn signed_in(claims: &Value) -> Auth {
 
 #[tokio::test]
 async fn has_decision_tables_match_clerk() {
-    let vectors: Value = serde_json::from_str(include_str!("data/has-vectors.json")).unwrap();
+    let vectors: Value = serde_json::from_str(include_str!("../data/has-vectors.json")).unwrap();
     let mut asked = 0;
     for group in vectors["groups"].as_array().unwrap() {
         let auth = signed_in(&group["claims"]).await;

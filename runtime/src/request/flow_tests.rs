@@ -1,0 +1,277 @@
+//! Clerk's decisions as tables (clerk-semantics §5.3, §5.4, §6.9): each row a request, the
+//! instance, and what the flow decides.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use serde_json::{json, Value};
+
+use super::*;
+use crate::config::ClerkConfig;
+
+const NOW_MS: i64 = 1_700_000_000_000;
+const PK_LIVE: &str = "pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA";
+const PK_TEST: &str = "pk_test_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA";
+const DOCUMENT: (&str, &str) = ("sec-fetch-dest", "document");
+
+/// An unsigned token with this header and payload (the flow never checks signatures).
+fn jwt(header: Value, payload: Value) -> String {
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.c2ln", part(&header), part(&payload))
+}
+
+fn session(payload: Value) -> String {
+    jwt(json!({"alg": "RS256", "typ": "JWT"}), payload)
+}
+
+fn instance(pk: &str) -> InstanceFacts {
+    ClerkConfig::builder().secret_key("sk_x").publishable_key(pk).build().unwrap().instance
+}
+
+enum Expect {
+    SignedOut(Reason),
+    Handshake(Reason),
+    Verify(&'static str, TokenCarrier),
+}
+
+fn decide(method: &Method, uri: &str, headers: &[(&str, String)], pk: &str) -> Step<'static> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+    }
+    let uri: Uri = uri.parse().unwrap();
+    let (method, uri, map) = (Box::leak(Box::new(method.clone())), Box::leak(Box::new(uri)), Box::leak(Box::new(map)));
+    before_verification(&Input { method, uri, headers: map, now_ms: NOW_MS }, &instance(pk))
+}
+
+fn check(row: usize, step: Step<'_>, expect: &Expect) {
+    match (step, expect) {
+        (Step::Done(Decision::SignedOut(out)), Expect::SignedOut(reason)) => {
+            assert_eq!(out.reason, *reason, "row {row}")
+        }
+        (Step::Done(Decision::Handshake(out)), Expect::Handshake(reason)) => {
+            assert_eq!(out.reason, *reason, "row {row}")
+        }
+        (Step::Verify { token, carrier }, Expect::Verify(expected, expected_carrier)) => {
+            assert_eq!((token.as_ref(), carrier), (*expected, *expected_carrier), "row {row}");
+        }
+        (step, _) => panic!("row {row}: decided {step:?}"),
+    }
+}
+
+#[test]
+fn the_decisions_before_verification_follow_clerks_order() {
+    let fresh = session(json!({"sub": "user_1", "iat": 1_700_000_000}));
+    let old = session(json!({"sub": "user_1", "iat": 1_600_000_000}));
+    let no_iat = session(json!({"sub": "user_1"}));
+    let template = jwt(json!({"alg": "RS256", "cat": "cl_B7d4PD222AAA"}), json!({"sub": "user_1"}));
+    let m2m = session(json!({"sub": "mch_1", "iat": 1_700_000_000}));
+    let oauth = jwt(json!({"alg": "RS256", "typ": "at+jwt"}), json!({"sub": "user_1"}));
+    let cookie = |pairs: &str| ("cookie", pairs.to_owned());
+    let doc = (DOCUMENT.0, DOCUMENT.1.to_owned());
+    let html = ("accept", "text/html,application/xhtml+xml".to_owned());
+    let (get, post) = (Method::GET, Method::POST);
+    use Expect::*;
+    use Reason as R;
+    let rows: Vec<(&Method, &str, Vec<(&str, String)>, &str, Expect)> = vec![
+        // §6.9 #11, #17: nothing at all, or a zero client UAT.
+        (&get, "/", vec![doc.clone()], PK_LIVE, SignedOut(R::SessionTokenAndUatMissing)),
+        (&get, "/", vec![doc.clone(), cookie("__client_uat=0")], PK_LIVE, SignedOut(R::SessionTokenAndUatMissing)),
+        // §6.9 #16, #26: a client without its session token; a handshake only for a GET page load.
+        (&get, "/", vec![doc.clone(), cookie("__client_uat=12345")], PK_LIVE, Handshake(R::ClientUatButNoSessionToken)),
+        (
+            &post,
+            "/",
+            vec![doc.clone(), cookie("__client_uat=12345")],
+            PK_LIVE,
+            SignedOut(R::ClientUatButNoSessionToken),
+        ),
+        (
+            &get,
+            "/",
+            vec![html.clone(), cookie("__client_uat=12345")],
+            PK_LIVE,
+            Handshake(R::ClientUatButNoSessionToken),
+        ),
+        (
+            &get,
+            "/",
+            vec![("sec-fetch-dest", "empty".into()), html.clone(), cookie("__client_uat=12345")],
+            PK_LIVE,
+            SignedOut(R::ClientUatButNoSessionToken),
+        ),
+        (
+            &get,
+            "/",
+            vec![("sec-fetch-dest", "iframe".into()), cookie("__client_uat=1")],
+            PK_LIVE,
+            Handshake(R::ClientUatButNoSessionToken),
+        ),
+        (&get, "/", vec![cookie("__client_uat=1")], PK_LIVE, SignedOut(R::ClientUatButNoSessionToken)),
+        // §6.9 #13: a session token without a client UAT.
+        (
+            &get,
+            "/",
+            vec![doc.clone(), cookie(&format!("__session={fresh}"))],
+            PK_LIVE,
+            Handshake(R::SessionTokenButNoClientUat),
+        ),
+        // §6.9 #12, #14, #9, #10: the development instance's dev-browser rules, in HEAD's order.
+        (&get, "/", vec![doc.clone(), cookie(&format!("__session={fresh}"))], PK_TEST, Handshake(R::DevBrowserMissing)),
+        (&get, "/", vec![doc.clone()], PK_TEST, Handshake(R::DevBrowserMissing)),
+        (&get, "/?__clerk_db_jwt=x", vec![doc.clone()], PK_TEST, Handshake(R::DevBrowserSync)),
+        (
+            &get,
+            "/?__clerk_db_jwt=x&__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000",
+            vec![doc.clone(), cookie("__clerk_db_jwt=y")],
+            PK_TEST,
+            Handshake(R::PrimaryRespondsToSyncing),
+        ),
+        (
+            &get,
+            "/?__clerk_redirect_url=",
+            vec![doc.clone(), cookie("__clerk_db_jwt=y")],
+            PK_TEST,
+            SignedOut(R::SessionTokenAndUatMissing),
+        ),
+        (&get, "/?__clerk_db_jwt=x", vec![doc.clone()], PK_LIVE, SignedOut(R::SessionTokenAndUatMissing)),
+        // §6.9 #18: a token older than the client's last update.
+        (
+            &get,
+            "/",
+            vec![doc.clone(), cookie(&format!("__client_uat=1700000000; __session={old}"))],
+            PK_LIVE,
+            Handshake(R::SessionTokenIatBeforeClientUat),
+        ),
+        (
+            &post,
+            "/",
+            vec![doc.clone(), cookie(&format!("__client_uat=1700000000; __session={old}"))],
+            PK_LIVE,
+            SignedOut(R::SessionTokenIatBeforeClientUat),
+        ),
+        // `undefined < clientUat` is false: a token without `iat` goes on to verification.
+        (
+            &get,
+            "/",
+            vec![cookie(&format!("__client_uat=1700000000; __session={no_iat}"))],
+            PK_LIVE,
+            Verify(leak(&no_iat), TokenCarrier::Cookie),
+        ),
+        (
+            &get,
+            "/",
+            vec![cookie(&format!("__client_uat=1; __session={fresh}"))],
+            PK_LIVE,
+            Verify(leak(&fresh), TokenCarrier::Cookie),
+        ),
+        // §6.9 #24, #25: other classes of token in the cookie.
+        (
+            &get,
+            "/",
+            vec![cookie(&format!("__client_uat=1; __session={template}"))],
+            PK_LIVE,
+            SignedOut(R::TokenTypeMismatch),
+        ),
+        (
+            &get,
+            "/",
+            vec![cookie(&format!("__client_uat=1; __session={m2m}"))],
+            PK_LIVE,
+            SignedOut(R::TokenTypeMismatch),
+        ),
+        (
+            &get,
+            "/",
+            vec![cookie(&format!("__client_uat=1; __session={oauth}"))],
+            PK_LIVE,
+            SignedOut(R::TokenTypeMismatch),
+        ),
+        (&get, "/", vec![cookie("__client_uat=1; __session=a.b")], PK_LIVE, SignedOut(R::TokenInvalid)),
+        // The header path: it wins over cookies.
+        (
+            &get,
+            "/",
+            vec![("authorization", format!("Bearer {fresh}")), cookie("__client_uat=12345")],
+            PK_LIVE,
+            Verify(leak(&fresh), TokenCarrier::Header),
+        ),
+        (
+            &get,
+            "/",
+            vec![("authorization", format!("Bearer {template}"))],
+            PK_LIVE,
+            Verify(leak(&template), TokenCarrier::Header),
+        ),
+        (&get, "/", vec![("authorization", "Bearer ak_123".into())], PK_LIVE, SignedOut(R::TokenTypeMismatch)),
+        (&get, "/", vec![("authorization", "mt_123".into())], PK_LIVE, SignedOut(R::TokenTypeMismatch)),
+        (&get, "/", vec![("authorization", "Bearer oat_1".into())], PK_LIVE, SignedOut(R::TokenTypeMismatch)),
+        (
+            &get,
+            "/",
+            vec![("authorization", "Bearer a".into()), ("authorization", "Bearer b".into())],
+            PK_LIVE,
+            SignedOut(R::TokenInvalid),
+        ),
+        // §6.9 #23: another scheme falls back to the cookies.
+        (
+            &get,
+            "/",
+            vec![("authorization", "Basic dXNlcjpwYXNz".into())],
+            PK_LIVE,
+            SignedOut(R::SessionTokenAndUatMissing),
+        ),
+    ];
+    for (row, (method, uri, headers, pk, expect)) in rows.iter().enumerate() {
+        check(row, decide(method, uri, headers, pk), expect);
+    }
+}
+
+fn leak(text: &str) -> &'static str {
+    Box::leak(text.to_owned().into_boxed_str())
+}
+
+#[test]
+fn a_verification_failure_becomes_clerks_reason() {
+    use Expect::*;
+    use Reason as R;
+    let expired = || TokenError::new(R::TokenExpired, "JWT is expired.");
+    let doc = [DOCUMENT];
+    let rows: Vec<(Method, &[(&str, &str)], TokenError, Expect)> = vec![
+        (Method::GET, &doc, expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
+        (Method::GET, &[("sec-fetch-dest", "iframe")], expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
+        (Method::GET, &[("accept", "application/json")], expired(), SignedOut(R::SessionTokenExpiredNoRefreshCookie)),
+        (Method::POST, &doc, expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (Method::PUT, &[], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (Method::GET, &doc, TokenError::new(R::TokenNotActiveYet, "nbf"), Handshake(R::SessionTokenNbf)),
+        (Method::GET, &doc, TokenError::new(R::TokenIatInTheFuture, "iat"), Handshake(R::SessionTokenIatInTheFuture)),
+        (Method::GET, &doc, TokenError::new(R::TokenInvalidSignature, "x"), SignedOut(R::TokenInvalidSignature)),
+        (Method::GET, &doc, TokenError::new(R::TokenTypeMismatch, ""), SignedOut(R::TokenTypeMismatch)),
+    ];
+    for (row, (method, headers, err, expect)) in rows.into_iter().enumerate() {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let uri = Uri::from_static("/");
+        let input = Input { method: &method, uri: &uri, headers: &map, now_ms: NOW_MS };
+        for carrier in [TokenCarrier::Cookie, TokenCarrier::Header] {
+            check(row, Step::Done(after_verification(&input, err.clone(), carrier)), &expect);
+        }
+    }
+}
+
+#[test]
+fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
+    let uri = Uri::from_static("/");
+    let map = HeaderMap::new();
+    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS };
+    let signature = TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.");
+    let out = after_verification(&input, signature, TokenCarrier::Cookie).into_signed_out();
+    assert_eq!(out.message, "JWT signature is invalid. (reason=token-invalid-signature, token-carrier=cookie)");
+    assert!(!out.infrastructure);
+    let outage = TokenError::new(Reason::RemoteJwkFailedToLoad, "down").infrastructure();
+    assert!(after_verification(&input, outage, TokenCarrier::Header).into_signed_out().infrastructure);
+    let mismatch = after_verification(&input, TokenError::new(Reason::TokenTypeMismatch, ""), TokenCarrier::Header);
+    assert_eq!(mismatch.into_signed_out().message, "", "Clerk's message for a type mismatch is empty");
+}
