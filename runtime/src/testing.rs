@@ -152,7 +152,17 @@ impl TestIssuer {
     /// Signs arbitrary claims with the issuer's key and `kid` (header `alg: RS256`, `typ: JWT`).
     #[must_use]
     pub fn sign(&self, claims: &Value) -> String {
-        let header = json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT"});
+        self.sign_with_header(json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT"}), claims)
+    }
+
+    /// Signs `claims` as a token of category `cat` (header `cat`, as Clerk stamps the class of
+    /// every JWT its instance key signs: `cl_B7d4PD111AAA` session tokens, `cl_B7d4PD222AAA`
+    /// JWT-template tokens).
+    fn sign_as(&self, cat: &str, claims: &Value) -> String {
+        self.sign_with_header(json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT", "cat": cat}), claims)
+    }
+
+    fn sign_with_header(&self, header: Value, claims: &Value) -> String {
         let input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = self.0.signer.sign(input.as_bytes()).to_vec();
@@ -230,7 +240,7 @@ async fn serve_template(
         claims["template"] = json!(template);
         claims["org_id"] = session.get("org_id").or_else(|| session.get("o").and_then(|o| o.get("id"))).cloned().into();
     }
-    json_response(StatusCode::OK, &json!({"object": "token", "jwt": issuer.sign(&claims)}))
+    json_response(StatusCode::OK, &json!({"object": "token", "jwt": issuer.sign_as(JWT_TEMPLATE, &claims)}))
 }
 
 /// A session token being built; see [`TestIssuer::session`].
@@ -333,9 +343,14 @@ impl SessionBuilder {
             let mut sessions = self.issuer.0.sessions.lock().unwrap_or_else(PoisonError::into_inner);
             sessions.insert(sid.to_owned(), map.clone());
         }
-        self.issuer.sign(&claims)
+        self.issuer.sign_as(SESSION_TOKEN, &claims)
     }
 }
+
+/// The `cat` header of session tokens.
+const SESSION_TOKEN: &str = "cl_B7d4PD111AAA";
+/// The `cat` header of JWT-template tokens: never accepted as a session.
+const JWT_TEMPLATE: &str = "cl_B7d4PD222AAA";
 
 /// Runs a compact JWS through everything a session token goes through except the claims: the
 /// size and form limits, strict base64url, a duplicate-free header, `typ`, `alg`, `crit` and

@@ -99,3 +99,31 @@ async fn the_cache_is_bounded() {
         assert!(clerk.cached_tokens() <= 8);
     }
 }
+
+#[tokio::test]
+async fn a_cached_token_stops_counting_once_its_key_leaves_the_jwks_after_the_ttl() {
+    // Nothing but the cached token is presented: the hit itself refreshes the stale key set.
+    let server = JwksServer::clerk_fixture().await;
+    let ttl = Duration::from_millis(200);
+    let options = JwksOptions { ttl, max_attempts: 1, ..JwksOptions::default() };
+    let clerk = clerk(server.config().jwks_options(options));
+    assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
+    server.set_body(json!({"keys": [test_jwk("rsa2048b", "kid-2")]}));
+    assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok(), "within the TTL the cached verification holds");
+    assert_eq!(server.hits(), 1);
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert_eq!(refusal(&clerk, &fx("mockJwt")).await.0, "jwk-kid-mismatch");
+    assert_eq!(server.hits(), 2, "one refresh, on the hit past the TTL (the unknown kid waits its interval)");
+}
+
+#[tokio::test]
+async fn a_cached_token_keeps_counting_when_the_refresh_shows_its_key_still_there() {
+    let server = JwksServer::clerk_fixture().await;
+    let ttl = Duration::from_millis(100);
+    let options = JwksOptions { ttl, min_refresh_interval: Duration::ZERO, max_attempts: 1, ..JwksOptions::default() };
+    let clerk = clerk(server.config().jwks_options(options));
+    assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
+    assert_eq!((server.hits(), clerk.cached_tokens()), (2, 1));
+}

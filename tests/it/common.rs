@@ -264,3 +264,11 @@ pub const PAGE: (&str, &str) = ("sec-fetch-dest", "document");
 pub fn bearer(token: &str) -> (&'static str, String) {
     ("authorization", format!("Bearer {token}"))
 }
+
+/// Serves `app` on 127.0.0.1 (a free port) for the rest of the test; its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

@@ -153,3 +153,29 @@ fn from_env_reads_the_process_environment() {
         assert!(from_env.unwrap_err().starts_with("CLERK_SECRET_KEY: "));
     }
 }
+
+#[test]
+fn the_instance_type_is_the_publishable_keys_and_nothing_else() {
+    // One definition, as Clerk's authenticateRequest and createRedirect read it.
+    for secret in ["sk_live_abc", "sk_test_abc"] {
+        assert_eq!(from(&[("CLERK_SECRET_KEY", secret)]).unwrap().instance_type(), None, "{secret}");
+    }
+    let live =
+        from(&[("CLERK_SECRET_KEY", "sk_test_abc"), ("CLERK_PUBLISHABLE_KEY", "pk_live_Y2xlcmsuY2xlcmsuZGV2JA")]);
+    assert_eq!(live.unwrap().instance_type(), Some(InstanceType::Production));
+}
+
+#[test]
+fn a_redirect_wildcard_directly_over_a_public_suffix_is_refused() {
+    for origin in
+        ["https://*.com", "https://*.dev", "https://*.co.uk", "https://*.github.io", "https://*.vercel.app:8443"]
+    {
+        let err = from(&[("CLERK_SECRET_KEY", "sk_test_abc"), ("CLERK_ALLOWED_REDIRECT_ORIGINS", origin)]).unwrap_err();
+        assert_eq!(err.setting(), "CLERK_ALLOWED_REDIRECT_ORIGINS", "{origin}");
+        assert!(err.problem().contains("public suffix"), "{origin}: {}", err.problem());
+    }
+    for origin in ["https://*.example.com", "https://*.example.co.uk", "https://admin.example.com"] {
+        let config = from(&[("CLERK_SECRET_KEY", "sk_test_abc"), ("CLERK_ALLOWED_REDIRECT_ORIGINS", origin)]);
+        assert!(config.is_ok(), "{origin}: {config:?}");
+    }
+}

@@ -47,10 +47,7 @@ async fn mint_template(
 async fn backend_api() -> (String, Seen) {
     let seen = Seen::default();
     let app = Router::new().route("/v1/sessions/{sid}/tokens/{template}", post(mint_template)).with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (serve(app).await, seen)
 }
 
 fn instance(api: &str) -> Clerk {
@@ -172,4 +169,36 @@ async fn get_token_works_from_a_handler_behind_the_layer() {
     let (k, v) = bearer(&fx("mockJwt"));
     assert_eq!(send(&app, "GET", "/data", &[(k, &v)]).await.body, "supabase-jwt-for-sess_2GbDB4enNdCa5vS1zpC3Xzg9tK9");
     assert_eq!(send(&app, "GET", "/data", &[]).await.body, "signed out");
+}
+
+/// A session and a template token from the development issuer's own Backend API.
+async fn issuer_tokens() -> (Clerk, String, String) {
+    let issuer = axum_clerk::testing::TestIssuer::new();
+    let api = serve(issuer.router()).await;
+    let clerk = clerk(issuer.config(&api));
+    let session = issuer.session("user_1").mint();
+    let auth = clerk.verify_token(&session).await.unwrap();
+    let template = auth.get_token(&GetToken::template("supabase")).await.unwrap().unwrap();
+    (clerk, session, template)
+}
+
+#[tokio::test]
+async fn a_template_token_is_refused_where_a_session_token_belongs() {
+    // §5.4: Clerk stamps template tokens `cat: cl_B7d4PD222AAA`, and so does the test issuer.
+    let (clerk, session, template) = issuer_tokens().await;
+    assert_eq!(refusal(&clerk, &template).await, ("token-type-mismatch".to_owned(), String::new()));
+    let app = Router::new()
+        .route("/", axum::routing::get(|auth: Auth| async move { auth.user_id().unwrap_or("signed out").to_owned() }))
+        .layer(ClerkLayer::new(clerk));
+    for headers in [
+        vec![("authorization", format!("Bearer {template}"))],
+        vec![("cookie", format!("__client_uat=1; __session={template}"))],
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = send(&app, "GET", "/", &headers).await;
+        assert_eq!(reply.body, "signed out");
+        assert_eq!(reply.header("x-clerk-auth-reason"), Some("token-type-mismatch"));
+    }
+    let (k, v) = bearer(&session);
+    assert_eq!(send(&app, "GET", "/", &[(k, &v)]).await.body, "user_1", "the session token itself is accepted");
 }

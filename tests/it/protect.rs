@@ -257,6 +257,36 @@ async fn pending_session_page_request_goes_to_sign_in_tasks() {
     );
 }
 
+#[axum_clerk::protect]
+async fn macro_protected() -> String {
+    format!("ok {}", auth.user_id())
+}
+
+#[tokio::test]
+async fn a_pending_session_never_passes_protect_even_when_configured_signed_in() {
+    // Clerk's `protect` treats `pending` as unauthenticated whatever `treatPendingAsSignedOut`
+    // says; `auth()` may call the session signed in, `protect` still sends it to its tasks.
+    let routes = Router::new()
+        .route("/protected", get(|auth: Auth| async move { auth.protect(&Protect::signed_in()).map(|_| "ok") }))
+        .route("/signed-in", get(|_: SignedIn| async { "ok" }))
+        .route("/macro", get(macro_protected))
+        .merge(
+            Router::new().route("/layer", get(|| async { "ok" })).route_layer(ProtectLayer::new(Protect::signed_in())),
+        )
+        .route("/me", get(|auth: Auth| async move { format!("{:?} {:?}", auth.user_id(), auth.session_status()) }));
+    let app = routes.layer(ClerkLayer::new(clerk(config().pending_sessions_signed_in(true))));
+    let (k, v) = bearer(&mint_mock(json!({"sts": "pending"})));
+    let me = send(&app, "GET", "/me", &[(k, &v)]).await;
+    assert_eq!(me.body, "Some(\"user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr\") Some(\"pending\")", "auth() calls it signed in");
+    for path in ["/protected", "/signed-in", "/macro", "/layer"] {
+        let api = send(&app, "GET", path, &[(k, &v)]).await;
+        assert_eq!(api.status, StatusCode::NOT_FOUND, "{path}: {}", api.body);
+        let page = send(&app, "GET", path, &[(k, &v), PAGE]).await;
+        assert_eq!(page.status, StatusCode::TEMPORARY_REDIRECT, "{path}");
+        assert!(page.header("location").unwrap().starts_with(&format!("{SIGN_IN}/tasks?")), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn a_malformed_redirect_target_in_code_is_a_500_not_a_redirect() {
     let reply = as_user("/bad-target", &member_token(), &[PAGE]).await;

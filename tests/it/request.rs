@@ -653,3 +653,21 @@ async fn a_remembered_line_does_not_answer_for_it_and_a_second_cookie_line() {
     let both_lines = get(&clerk, &[("cookie", &first), ("cookie", "__client_uat=1")]).await;
     assert_eq!(both_lines.auth().user_id(), Some(USER));
 }
+
+#[tokio::test]
+async fn an_expired_cookie_token_on_a_non_get_request_says_it_could_not_be_refreshed_for_that() {
+    // §5.4 `handleSessionTokenError`: refreshing needs a GET.
+    let (_server, builder) = setup(PK_LIVE).await;
+    let clerk = clerk(builder.clock(FixedClock::at_ms((PINNED_SECS + 3600) * 1000)));
+    let cookie = format!("__client_uat=1; __session={}", fx("mockJwt"));
+    for (method, reason) in [
+        (http::Method::POST, "session-token-expired-refresh-non-eligible-non-get"),
+        (http::Method::DELETE, "session-token-expired-refresh-non-eligible-non-get"),
+        (http::Method::GET, "session-token-expired-refresh-non-eligible-no-refresh-cookie"),
+    ] {
+        let request = http::Request::builder().method(method.clone()).uri("/").header("cookie", &cookie);
+        let state = clerk.authenticate(&request.body(()).unwrap()).await;
+        assert_eq!(state.reason().map(|r| r.as_str()), Some(reason), "{method}");
+        assert!(state.message().starts_with("JWT is expired."), "{method}: {}", state.message());
+    }
+}

@@ -399,3 +399,14 @@ async fn oversized_tokens_are_refused_before_decoding() {
     let token = format!("{}.{}.{}", "a".repeat(10_000), "b".repeat(10_000), "c");
     assert_eq!(refusal(&clerk(pem_config()), &token).await.0, "token-invalid");
 }
+
+#[tokio::test]
+async fn verify_token_refuses_template_and_m2m_tokens_as_a_type_mismatch() {
+    // The public function answers as the layer does (§5.4, §6.9 #24, #25).
+    let clerk = clerk(pem_config());
+    let template = mint_with_header(json!({"cat": "cl_B7d4PD222AAA"}), json!({"sid": null}));
+    let m2m = mint(json!({"sub": "mch_2x", "sid": null, "iat": 1666648250, "exp": 1666648310}));
+    for token in [template, m2m] {
+        assert_eq!(refusal(&clerk, &token).await, ("token-type-mismatch".to_owned(), String::new()));
+    }
+}
