@@ -28,6 +28,11 @@ fn instance(pk: &str) -> InstanceFacts {
     ClerkConfig::builder().secret_key("sk_x").publishable_key(pk).build().unwrap().instance
 }
 
+/// A request (method, URI, headers), the publishable key, and the decision.
+type Row<'a> = (&'a Method, &'a str, Vec<(&'a str, String)>, &'a str, Expect);
+/// A request (method, headers), a verification failure, and the decision.
+type FailureRow = (Method, &'static [(&'static str, &'static str)], TokenError, Expect);
+
 enum Expect {
     SignedOut(Reason),
     Handshake(Reason),
@@ -73,7 +78,7 @@ fn the_decisions_before_verification_follow_clerks_order() {
     let (get, post) = (Method::GET, Method::POST);
     use Expect::*;
     use Reason as R;
-    let rows: Vec<(&Method, &str, Vec<(&str, String)>, &str, Expect)> = vec![
+    let rows: Vec<Row<'_>> = vec![
         // §6.9 #11, #17: nothing at all, or a zero client UAT.
         (&get, "/", vec![doc.clone()], PK_LIVE, SignedOut(R::SessionTokenAndUatMissing)),
         (&get, "/", vec![doc.clone(), cookie("__client_uat=0")], PK_LIVE, SignedOut(R::SessionTokenAndUatMissing)),
@@ -236,17 +241,17 @@ fn a_verification_failure_becomes_clerks_reason() {
     use Expect::*;
     use Reason as R;
     let expired = || TokenError::new(R::TokenExpired, "JWT is expired.");
-    let doc = [DOCUMENT];
-    let rows: Vec<(Method, &[(&str, &str)], TokenError, Expect)> = vec![
-        (Method::GET, &doc, expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
+    const DOC: &[(&str, &str)] = &[DOCUMENT];
+    let rows: Vec<FailureRow> = vec![
+        (Method::GET, DOC, expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
         (Method::GET, &[("sec-fetch-dest", "iframe")], expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
         (Method::GET, &[("accept", "application/json")], expired(), SignedOut(R::SessionTokenExpiredNoRefreshCookie)),
-        (Method::POST, &doc, expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (Method::POST, DOC, expired(), SignedOut(R::SessionTokenExpiredNonGet)),
         (Method::PUT, &[], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
-        (Method::GET, &doc, TokenError::new(R::TokenNotActiveYet, "nbf"), Handshake(R::SessionTokenNbf)),
-        (Method::GET, &doc, TokenError::new(R::TokenIatInTheFuture, "iat"), Handshake(R::SessionTokenIatInTheFuture)),
-        (Method::GET, &doc, TokenError::new(R::TokenInvalidSignature, "x"), SignedOut(R::TokenInvalidSignature)),
-        (Method::GET, &doc, TokenError::new(R::TokenTypeMismatch, ""), SignedOut(R::TokenTypeMismatch)),
+        (Method::GET, DOC, TokenError::new(R::TokenNotActiveYet, "nbf"), Handshake(R::SessionTokenNbf)),
+        (Method::GET, DOC, TokenError::new(R::TokenIatInTheFuture, "iat"), Handshake(R::SessionTokenIatInTheFuture)),
+        (Method::GET, DOC, TokenError::new(R::TokenInvalidSignature, "x"), SignedOut(R::TokenInvalidSignature)),
+        (Method::GET, DOC, TokenError::new(R::TokenTypeMismatch, ""), SignedOut(R::TokenTypeMismatch)),
     ];
     for (row, (method, headers, err, expect)) in rows.into_iter().enumerate() {
         let mut map = HeaderMap::new();
