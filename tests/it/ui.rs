@@ -1,5 +1,5 @@
 //! Compile-time behaviour of `#[auth]` and `#[protect]` (trybuild). The `.stderr` files are
-//! recorded with `TRYBUILD=overwrite cargo test -p axum-clerk-tests --test ui` on the stable
+//! recorded with `TRYBUILD=overwrite cargo test -p axum-clerk-tests -- ui::` on the stable
 //! toolchain and reviewed in `git diff`.
 
 #[test]
