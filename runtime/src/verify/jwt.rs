@@ -48,10 +48,6 @@ impl DecodedJwt<'_> {
         self.header.get(name).and_then(Value::as_str)
     }
 
-    /// A numeric claim as f64, `None` when absent or not a number.
-    pub(crate) fn payload_number(&self, name: &str) -> Option<f64> {
-        self.payload.get(name).and_then(Value::as_f64)
-    }
 }
 
 /// A compact JWS split into its parts, the payload left as bytes; nothing in it is verified yet.
@@ -87,16 +83,71 @@ pub(crate) struct Peek {
     pub(crate) not_a_session_token: bool,
 }
 
-/// Decodes `token` as [`decode`] does (same errors) and keeps what the cookie flow reads.
+/// Decodes `token` as [`decode`] does (same limits, same errors) and keeps what the cookie flow
+/// reads, without building the claims: a browser's request decodes its session token on every
+/// request, and the claims of a verified token come from the verified-token cache. A member
+/// repeated among those it reads is refused here; one repeated elsewhere is refused when the
+/// token is verified (nothing read here is trusted either way).
 pub(crate) fn peek(token: &str) -> Result<Peek, TokenError> {
-    let decoded = decode(token)?;
-    let number = |name: &str| decoded.payload_number(name);
+    let jws = split_raw(token)?;
+    let undecodable = || TokenError::new(Reason::TokenInvalid, UNDECODABLE);
+    // Structs also deserialize from JSON arrays: the header must be an object, and a payload that
+    // is JSON but not an object has no claims (see `decode`).
+    let is_object = |json: &[u8]| json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !is_object(&jws.header) {
+        return Err(undecodable());
+    }
+    let header: PeekHeader<'_> = serde_json::from_slice(&jws.header).map_err(|_| undecodable())?;
+    let payload: PeekPayload<'_> = if is_object(&jws.payload) {
+        serde_json::from_slice(&jws.payload).map_err(|_| undecodable())?
+    } else {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&jws.payload).map_err(|_| undecodable())?;
+        PeekPayload::default()
+    };
+    let text = |raw: Present<'_>| raw.0.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+    let number = |raw: Present<'_>| raw.0.and_then(|raw| serde_json::from_str::<f64>(raw.get()).ok());
+    let oauth = matches!(text(header.typ).as_deref(), Some("at+jwt" | "application/at+jwt"));
+    let m2m = text(payload.sub).is_some_and(|sub| sub.starts_with("mch_"));
+    let category = header.cat.0.is_none_or(|_| text(header.cat).is_some_and(|c| SESSION_CATEGORIES.contains(&c.as_str())));
     Ok(Peek {
-        iss: decoded.payload.get("iss").and_then(Value::as_str).map(str::to_owned),
-        iat: number("iat"),
-        exp: number("exp"),
-        not_a_session_token: !is_session_token(&decoded),
+        iss: text(payload.iss),
+        iat: number(payload.iat),
+        exp: number(payload.exp),
+        not_a_session_token: oauth || m2m || !category,
     })
+}
+
+/// A member that was present, as its raw JSON text (`null` included); absent is `None`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Present<'a>(Option<&'a serde_json::value::RawValue>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Present<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de serde_json::value::RawValue as serde::Deserialize<'de>>::deserialize(deserializer)
+            .map(|raw| Self(Some(raw)))
+    }
+}
+
+/// The header members [`peek`] reads (a repeated one is an error, as in [`decode`]).
+#[derive(serde::Deserialize)]
+struct PeekHeader<'a> {
+    #[serde(default, borrow)]
+    typ: Present<'a>,
+    #[serde(default, borrow)]
+    cat: Present<'a>,
+}
+
+/// The claims [`peek`] reads.
+#[derive(Default, serde::Deserialize)]
+struct PeekPayload<'a> {
+    #[serde(default, borrow)]
+    iss: Present<'a>,
+    #[serde(default, borrow)]
+    sub: Present<'a>,
+    #[serde(default, borrow)]
+    iat: Present<'a>,
+    #[serde(default, borrow)]
+    exp: Present<'a>,
 }
 
 /// Session-token categories (`cat` header): a session token's, and the one instances with
@@ -119,6 +170,20 @@ pub(crate) fn is_session_token(decoded: &DecodedJwt<'_>) -> bool {
 /// Splits a compact JWS with the same limits and strict base64url as [`decode`], without
 /// reading the payload as JSON.
 pub(crate) fn split(token: &str) -> Result<CompactJws<'_>, TokenError> {
+    let raw = split_raw(token)?;
+    let header = json_object(&raw.header).ok_or_else(|| TokenError::new(Reason::TokenInvalid, UNDECODABLE))?;
+    Ok(CompactJws { header, payload: raw.payload, signature: raw.signature, signing_input: raw.signing_input })
+}
+
+/// A compact JWS's three parts, base64url-decoded, nothing read as JSON.
+struct RawJws<'a> {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+    signing_input: &'a str,
+}
+
+fn split_raw(token: &str) -> Result<RawJws<'_>, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::new(
             Reason::TokenInvalid,
@@ -133,11 +198,11 @@ pub(crate) fn split(token: &str) -> Result<CompactJws<'_>, TokenError> {
     let (Some(h), Some(p), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::new(Reason::TokenInvalid, THREE_PARTS));
     };
-    let undecodable = || TokenError::new(Reason::TokenInvalid, UNDECODABLE);
-    let header = STRICT_BASE64URL.decode(h).ok().and_then(|bytes| json_object(&bytes)).ok_or_else(undecodable)?;
-    let payload = STRICT_BASE64URL.decode(p).map_err(|_| undecodable())?;
-    let signature = STRICT_BASE64URL.decode(s).map_err(|_| undecodable())?;
-    Ok(CompactJws { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
+    let undecodable = |_| TokenError::new(Reason::TokenInvalid, UNDECODABLE);
+    let header = STRICT_BASE64URL.decode(h).map_err(undecodable)?;
+    let payload = STRICT_BASE64URL.decode(p).map_err(undecodable)?;
+    let signature = STRICT_BASE64URL.decode(s).map_err(undecodable)?;
+    Ok(RawJws { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
 }
 
 /// A payload's claims: an object's members, none for any other JSON value.
@@ -224,6 +289,7 @@ pub(crate) fn js_stringify(value: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL_SAFE_NO_PAD_ENGINE;
 
     #[test]
     fn strict_base64url_refuses_padding_and_non_canonical_bits() {
@@ -239,6 +305,57 @@ mod tests {
             assert!(serde_json::from_str::<NoDuplicates>(json).is_err(), "{json}");
         }
         assert!(serde_json::from_str::<NoDuplicates>(r#"{"a":{"a":1},"b":[1,{"a":2}]}"#).is_ok());
+    }
+
+    /// What `peek` must give: the same reading from the full decode.
+    fn peek_by_decode(token: &str) -> Result<Peek, TokenError> {
+        let decoded = decode(token)?;
+        let number = |name: &str| decoded.payload.get(name).and_then(Value::as_f64);
+        Ok(Peek {
+            iss: decoded.payload.get("iss").and_then(Value::as_str).map(str::to_owned),
+            iat: number("iat"),
+            exp: number("exp"),
+            not_a_session_token: !is_session_token(&decoded),
+        })
+    }
+
+    #[test]
+    fn peek_reads_what_the_full_decode_reads() {
+        let b64 = |text: &str| URL_SAFE_NO_PAD_ENGINE.encode(text);
+        let headers = [
+            r#"{"alg":"RS256"}"#,
+            r#"{"alg":"RS256","typ":"JWT","cat":"cl_B7d4PD111AAA"}"#,
+            r#"{"cat":"cl_I7d4PD111III"}"#,
+            r#"{"cat":"cl_B7d4PD222AAA"}"#,
+            r#"{"cat":null}"#,
+            r#"{"cat":7}"#,
+            r#"{"typ":"at+jwt"}"#,
+            r#"{"typ":"application/at+jwt"}"#,
+            r#"{"typ":"at+jwt"}"#,
+            r#"{"cat":"a","cat":"b"}"#,
+            "[]",
+            "nope",
+        ];
+        let payloads = [
+            r#"{"iss":"https://clerk.example.com","sub":"user_1","iat":1700000000,"exp":1700000060.5}"#,
+            r#"{"sub":"mch_1","iat":"1700000000","exp":null,"iss":5}"#,
+            r#"{"sub":"mch_1","iss":"https:\/\/x"}"#,
+            r#"{"iat":1,"iat":2}"#,
+            r#"  [1,2]"#,
+            "null",
+            r#""user""#,
+            "{",
+            "",
+        ];
+        for header in headers {
+            for payload in payloads {
+                let token = format!("{}.{}.c2ln", b64(header), b64(payload));
+                assert_eq!(peek(&token), peek_by_decode(&token), "{header} {payload}");
+            }
+        }
+        for token in ["a.b", "a.b.c.d", "e30.e30.!", "e30=.e30.c2ln"] {
+            assert_eq!(peek(token), peek_by_decode(token), "{token}");
+        }
     }
 
     #[test]
