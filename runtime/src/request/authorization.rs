@@ -25,9 +25,17 @@ pub(crate) fn header_token(headers: &HeaderMap) -> HeaderToken<'_> {
     if lines.next().is_some() {
         return HeaderToken::Unusable("More than one Authorization header was sent.");
     }
-    let mut pieces = value.as_bytes().splitn(3, |&b| b == b' ');
-    let scheme = pieces.next().unwrap_or_default();
-    match pieces.next() {
+    let value = value.as_bytes();
+    // The first space ends the scheme, the next one the token (a vectorised search: the token
+    // is most of an ~800-byte value).
+    let (scheme, second) = match memchr::memchr(b' ', value) {
+        None => (value, None),
+        Some(space) => {
+            let rest = &value[space + 1..];
+            (&value[..space], Some(&rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())]))
+        }
+    };
+    match second {
         None | Some([]) if scheme.is_empty() => HeaderToken::Absent,
         None | Some([]) => HeaderToken::Token(scheme),
         Some(token) if scheme == b"Bearer" => HeaderToken::Token(token),

@@ -72,7 +72,7 @@ impl<V: Clone> VerifiedCache<V> {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(&self.key(token))?;
-        let same_token = bool::from(entry.token.as_ref().ct_eq(token));
+        let same_token = constant_time_eq(&entry.token, token);
         (same_token && entry.generation == generation && entry.lifetime.holds(now_ms, skew_ms))
             .then(|| entry.value.clone())
     }
@@ -97,6 +97,23 @@ impl<V: Clone> VerifiedCache<V> {
     pub(crate) fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }
+}
+
+/// Equal bytes, compared without an early exit: the time taken says nothing about how much of a
+/// cached token a guess matched. The differences of whole 8-byte words and of the bytes after
+/// them are OR-ed together with no branch on the data, and `subtle` decides whether any bit is
+/// set (one barrier for the whole comparison rather than one per word).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let ((a_words, a_rest), (b_words, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let words = a_words
+        .iter()
+        .zip(b_words)
+        .fold(0_u64, |diff, (x, y)| diff | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)));
+    let rest = a_rest.iter().zip(b_rest).fold(0_u8, |diff, (x, y)| diff | (x ^ y));
+    bool::from((words | u64::from(rest)).ct_eq(&0))
 }
 
 /// Makes room in a map full of live entries: drops the tenth that expires first (with any ties
@@ -187,6 +204,22 @@ mod tests {
         }
         cache.insert("t3", (), lifetime(100.0), 1, 0.0);
         assert_eq!(cache.len(), 1, "ties at the cut go too");
+    }
+
+    #[test]
+    fn constant_time_comparison_finds_any_difference() {
+        // 1 003 bytes: 125 whole words and a tail of three.
+        let a: Vec<u8> = (0..1003_u32).map(|i| (i % 251) as u8).collect();
+        assert!(constant_time_eq(&a, &a.clone()));
+        for i in [0, 7, 8, 500, 991, 992, 999, 1000, 1002] {
+            for bit in [0x01, 0x80] {
+                let mut b = a.clone();
+                b[i] ^= bit;
+                assert!(!constant_time_eq(&a, &b), "byte {i}, bit {bit:#04x}");
+            }
+        }
+        assert!(!constant_time_eq(&a, &a[..1002]));
+        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]

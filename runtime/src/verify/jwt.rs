@@ -47,7 +47,6 @@ impl DecodedJwt<'_> {
     pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
         self.header.get(name).and_then(Value::as_str)
     }
-
 }
 
 /// A compact JWS split into its parts, the payload left as bytes; nothing in it is verified yet.
@@ -108,7 +107,8 @@ pub(crate) fn peek(token: &str) -> Result<Peek, TokenError> {
     let number = |raw: Present<'_>| raw.0.and_then(|raw| serde_json::from_str::<f64>(raw.get()).ok());
     let oauth = matches!(text(header.typ).as_deref(), Some("at+jwt" | "application/at+jwt"));
     let m2m = text(payload.sub).is_some_and(|sub| sub.starts_with("mch_"));
-    let category = header.cat.0.is_none_or(|_| text(header.cat).is_some_and(|c| SESSION_CATEGORIES.contains(&c.as_str())));
+    let category =
+        header.cat.0.is_none_or(|_| text(header.cat).is_some_and(|c| SESSION_CATEGORIES.contains(&c.as_str())));
     Ok(Peek {
         iss: text(payload.iss),
         iat: number(payload.iat),
