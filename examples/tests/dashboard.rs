@@ -131,6 +131,12 @@ async fn development_mode_walks_every_route() {
     let payload = template.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&base64_url(payload)).unwrap();
     assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), Some("user_demo_ada")));
+    // The template token is not a session: presented as one, it is refused (§5.4).
+    let as_session = format!("__client_uat=1; __session={template}");
+    let refused = site.get("/api/me", Some(&as_session), false).await;
+    assert_eq!(refused.headers()["x-clerk-auth-reason"], "token-type-mismatch");
+    let dashboard = site.get("/dashboard", Some(&as_session), true).await;
+    assert_eq!(dashboard.status(), StatusCode::TEMPORARY_REDIRECT, "sent to sign-in, not let in");
     let created = site
         .http
         .post(format!("{}/api/teams", site.base))

@@ -271,3 +271,26 @@ async fn malformed_kids_are_refused_before_any_fetch() {
     }
     assert_eq!(server.hits(), 0);
 }
+
+#[tokio::test]
+async fn the_http_client_given_to_the_builder_fetches_the_jwks() {
+    let agents = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = agents.clone();
+    let app = axum::Router::new().route(
+        "/v1/jwks",
+        axum::routing::get(move |headers: http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                seen.lock().unwrap().push(agent.to_owned());
+                axum::Json(json!({"keys": [fixtures()["mockRsaJwk"]]}))
+            }
+        }),
+    );
+    let api = serve(app).await;
+    let client = reqwest::Client::builder().user_agent("the-app/7").build().unwrap();
+    let config = axum_clerk::ClerkConfig::builder().secret_key("sk_test_x").api_url(&api).clock(pinned_clock());
+    let clerk = clerk(config.http_client(client));
+    assert!(clerk.verify_token(&fx("mockJwt")).await.is_ok());
+    assert_eq!(*agents.lock().unwrap(), ["the-app/7"]);
+}
