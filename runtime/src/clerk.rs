@@ -14,6 +14,7 @@ use crate::request::flow::{self, Input, Step};
 use crate::request::info::RequestInfo;
 use crate::verify::cache::{Lifetime, VerifiedCache};
 use crate::verify::jwks::{JwksCache, JwksEndpoint};
+use crate::verify::jwt;
 use crate::verify::verifier::{KeySource, Verifier};
 
 /// A configured Clerk instance. Cheap to clone; clones share the JWKS and verified-token caches,
@@ -90,7 +91,10 @@ impl Clerk {
     /// session token's verification, and the state with its `Auth`. The clock is read once.
     pub(crate) async fn authenticate_parts(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
         let config = self.config();
-        let input = Input { method, uri, headers, now_ms: config.clock.now_ms() };
+        let now_ms = config.clock.now_ms();
+        let peek =
+            |token: &str| self.cached(token, now_ms).map_or_else(|| jwt::peek(token), |data| Ok(data.routing.clone()));
+        let input = Input { method, uri, headers, now_ms, peek: &peek };
         let request = RequestInfo::read(uri, headers, config.instance.development);
         let ctx = AuthContext { backend: Arc::clone(&self.0.backend), request: Some(request), infrastructure: false };
         let decision = match flow::before_verification(&input, &config.instance) {
@@ -124,9 +128,8 @@ impl Clerk {
     /// cached.
     async fn session(&self, token: &str, now_ms: i64) -> Result<Arc<AuthData>, TokenError> {
         let Inner { backend, verifier, cache } = &*self.0;
-        let skew_ms = verifier.clock_skew_ms as f64;
         let generation = verifier.keys.generation();
-        if let Some(hit) = cache.get(token.as_bytes(), now_ms as f64, skew_ms, generation) {
+        if let Some(hit) = self.cached(token, now_ms) {
             // A hit vouches for the token only under the current key set: keys past their TTL
             // are refreshed first, and a key gone from the JWKS sends the token to verification.
             if verifier.keys.current_generation().await == generation {
@@ -147,6 +150,13 @@ impl Clerk {
             cache.insert(token, Arc::clone(&data), lifetime, generation, now_ms as f64);
         }
         Ok(data)
+    }
+
+    /// What the verified-token cache holds for `token` under the current key set, without
+    /// refreshing keys (see [`Self::session`]).
+    fn cached(&self, token: &str, now_ms: i64) -> Option<Arc<AuthData>> {
+        let Inner { verifier, cache, .. } = &*self.0;
+        cache.get(token.as_bytes(), now_ms as f64, verifier.clock_skew_ms as f64, verifier.keys.generation())
     }
 
     /// The JWS layer of verification alone (see [`crate::testing::verify_jws_signature`]).

@@ -15,6 +15,7 @@ use std::sync::{Arc, LazyLock};
 use crate::auth::claims::{org_claims, OrgClaims};
 use crate::backend::Backend;
 use crate::request::info::RequestInfo;
+use crate::verify::jwt::Peek;
 
 /// The authentication state of one request: Clerk's `Auth` object.
 ///
@@ -72,6 +73,9 @@ pub(crate) struct AuthData {
     factor_verification_age: Option<Value>,
     session_claims: Option<Map<String, Value>>,
     token: Option<String>,
+    /// What the cookie flow reads of the token (its issuer and times), so that a browser's
+    /// token found in the verified-token cache is not decoded again.
+    pub(crate) routing: Peek,
 }
 
 impl AuthData {
@@ -84,11 +88,12 @@ impl AuthData {
     ) -> Arc<Self> {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let session_status = text("sts");
+        let routing = Peek::of_session_claims(&claims);
         // An empty `sub` passes Clerk's `sub` assertion, but Clerk's `protect` reads the falsy
         // `userId` as signed out; so is it here, rather than a signed-in user with no ID.
         let no_user = claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty);
         if no_user || (session_status.as_deref() == Some("pending") && !pending_is_signed_in) {
-            return Arc::new(AuthData { session_status, ..AuthData::default() });
+            return Arc::new(AuthData { session_status, routing, ..AuthData::default() });
         }
         let data = AuthData {
             user_id: text("sub"),
@@ -98,6 +103,7 @@ impl AuthData {
             actor: claims.get("act").filter(|v| !v.is_null()).cloned(),
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
+            routing,
             session_claims: Some(claims),
         };
         Arc::new(data)

@@ -34,7 +34,7 @@ impl<'a> Cookies<'a> {
         self.headers
             .get_all(COOKIE)
             .iter()
-            .filter_map(|line| line.to_str().ok())
+            .filter_map(|line| visible_ascii(line.as_bytes()))
             .flat_map(|line| line.split(';'))
             .filter_map(|piece| piece.split_once('='))
             .map(move |(name, value)| (name.trim_matches(ows), value.trim_matches(ows)))
@@ -64,6 +64,16 @@ impl<'a> Cookies<'a> {
         }
         found.map(|value| value.map(decode))
     }
+}
+
+/// The line as text if it is visible ASCII or tab (`HeaderValue::to_str`'s rule). Its smallest
+/// and largest bytes are found first, with no early exit so that the loop vectorises (a browser's
+/// line is a few kilobytes, mostly session tokens); byte by byte only when they say there may be
+/// a tab or worse.
+fn visible_ascii(line: &[u8]) -> Option<&str> {
+    let (lowest, highest) = line.iter().fold((u8::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+    let visible = (lowest >= b' ' && highest <= b'~') || line.iter().all(|&b| (b' '..=b'~').contains(&b) || b == b'\t');
+    visible.then(|| std::str::from_utf8(line).ok()).flatten()
 }
 
 /// `decodeURIComponent`, or the raw value when it does not decode (an escape that is not `%`
@@ -162,6 +172,20 @@ mod tests {
         h.append(COOKIE, HeaderValue::from_bytes(b"__session=bad; x=\xff").unwrap());
         h.append(COOKIE, HeaderValue::from_static("__session=good"));
         assert_eq!(Cookies::parse(&h).get("__session").as_deref(), Some("good"));
+    }
+
+    #[test]
+    fn a_line_is_read_exactly_when_to_str_accepts_it() {
+        // Every byte a header value may hold, at the start, the end and in the middle of a
+        // session-sized line.
+        for byte in 0..=u8::MAX {
+            for at in [0, 15, 16, 31, 500, 899] {
+                let mut line = vec![b'a'; 900];
+                line[at] = byte;
+                let Ok(value) = HeaderValue::from_bytes(&line) else { continue };
+                assert_eq!(visible_ascii(value.as_bytes()), value.to_str().ok(), "byte {byte:#04x} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::request::authorization::{header_token, HeaderToken};
 use crate::request::cookies::Cookies;
 use crate::request::info::query_value;
 use crate::request::suffix::{session_cookies, SessionCookies};
-use crate::verify::jwt;
+use crate::verify::jwt::Peek;
 
 pub(crate) const SESSION: &str = "__session";
 pub(crate) const CLIENT_UAT: &str = "__client_uat";
@@ -27,12 +27,15 @@ const REDIRECT_URL: &str = "__clerk_redirect_url";
 const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
 
 /// What the decisions read of one request, and when.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Input<'r> {
     pub(crate) method: &'r Method,
     pub(crate) uri: &'r Uri,
     pub(crate) headers: &'r HeaderMap,
     pub(crate) now_ms: i64,
+    /// Reads a cookie token's routing claims: [`jwt::peek`], or the same claims kept for a token
+    /// that verified before (a token's claims are the same however they are read).
+    pub(crate) peek: &'r (dyn Fn(&str) -> Result<Peek, TokenError> + Sync),
 }
 
 /// Why a request is signed out, in Clerk's words.
@@ -100,8 +103,11 @@ pub(crate) fn before_verification<'r>(input: &Input<'r>, instance: &InstanceFact
 
 fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     let cookies = Cookies::parse(input.headers);
-    let SessionCookies { session, client_uat, dev_browser, peeked } =
-        if cookies.is_empty() { SessionCookies::default() } else { session_cookies(&cookies, instance, input.now_ms) };
+    let SessionCookies { session, client_uat, dev_browser, peeked } = if cookies.is_empty() {
+        SessionCookies::default()
+    } else {
+        session_cookies(&cookies, instance, input.now_ms, input.peek)
+    };
     let done = |reason| Step::Done(maybe_handshake(input, reason, String::new()));
     if instance.development {
         if query_value(input.uri, REDIRECT_URL).is_some_and(|url| !url.is_empty()) {
@@ -120,7 +126,7 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
         (_, None) => return done(Reason::ClientUatButNoSessionToken),
         (_, Some(session)) => session,
     };
-    let peek = match peeked.unwrap_or_else(|| jwt::peek(&session)) {
+    let peek = match peeked.unwrap_or_else(|| (input.peek)(&session)) {
         Ok(peek) => peek,
         Err(err) => return Step::Done(token_error(input, err, TokenCarrier::Cookie)),
     };

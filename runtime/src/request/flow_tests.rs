@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::config::ClerkConfig;
+use crate::verify::jwt;
 
 const NOW_MS: i64 = 1_700_000_000_000;
 const PK_LIVE: &str = "pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA";
@@ -46,7 +47,7 @@ fn decide(method: &Method, uri: &str, headers: &[(&str, String)], pk: &str) -> S
     }
     let uri: Uri = uri.parse().unwrap();
     let (method, uri, map) = (Box::leak(Box::new(method.clone())), Box::leak(Box::new(uri)), Box::leak(Box::new(map)));
-    before_verification(&Input { method, uri, headers: map, now_ms: NOW_MS }, &instance(pk))
+    before_verification(&Input { method, uri, headers: map, now_ms: NOW_MS, peek: &jwt::peek }, &instance(pk))
 }
 
 fn check(row: usize, step: Step<'_>, expect: &Expect) {
@@ -259,7 +260,7 @@ fn a_verification_failure_becomes_clerks_reason() {
             map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
         let uri = Uri::from_static("/");
-        let input = Input { method: &method, uri: &uri, headers: &map, now_ms: NOW_MS };
+        let input = Input { method: &method, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
         for carrier in [TokenCarrier::Cookie, TokenCarrier::Header] {
             check(row, Step::Done(after_verification(&input, err.clone(), carrier)), &expect);
         }
@@ -270,7 +271,7 @@ fn a_verification_failure_becomes_clerks_reason() {
 fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
     let uri = Uri::from_static("/");
     let map = HeaderMap::new();
-    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS };
+    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
     let signature = TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.");
     let out = after_verification(&input, signature, TokenCarrier::Cookie).into_signed_out();
     assert_eq!(out.message, "JWT signature is invalid. (reason=token-invalid-signature, token-carrier=cookie)");

@@ -8,7 +8,7 @@ use crate::config::InstanceFacts;
 use crate::error::TokenError;
 use crate::request::cookies::{js_parse_int, Cookies};
 use crate::request::flow::{CLIENT_UAT, DEV_BROWSER, SESSION};
-use crate::verify::jwt::{self, Peek};
+use crate::verify::jwt::Peek;
 
 /// The chosen flavour's cookies.
 #[derive(Debug, Default)]
@@ -25,15 +25,24 @@ pub(crate) struct SessionCookies<'a> {
 
 /// The session cookies of the flavour Clerk's rules choose (the unsuffixed one when the
 /// instance has no publishable key, hence no suffix).
-pub(crate) fn session_cookies<'a>(cookies: &Cookies<'a>, instance: &InstanceFacts, now_ms: i64) -> SessionCookies<'a> {
+pub(crate) fn session_cookies<'a>(
+    cookies: &Cookies<'a>,
+    instance: &InstanceFacts,
+    now_ms: i64,
+    peek: &dyn Fn(&str) -> Result<Peek, TokenError>,
+) -> SessionCookies<'a> {
     let Some(names) = &instance.suffixed else {
         let [session, uat, dev] = cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]);
         return chosen(session, uat, dev, None);
     };
     let [session, uat, dev, sfx_session, sfx_uat, sfx_dev] =
         cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &names.session, &names.client_uat, &names.dev_browser]);
-    let unsuffixed = Flavour::new(session, uat);
-    let suffixed = Flavour::new(sfx_session, sfx_uat);
+    let unsuffixed = Flavour::new(session, uat, peek);
+    let suffixed = Flavour::new(sfx_session, sfx_uat, peek);
+    // Clerk's front end writes one token to both flavours: decoded once.
+    if suffixed.session.is_some() && suffixed.session == unsuffixed.session {
+        let _ = suffixed.peeked.set(unsuffixed.claims_result().clone());
+    }
     if uses_suffixed_cookies(&unsuffixed, &suffixed, instance, now_ms) {
         chosen(suffixed.session, suffixed.uat, sfx_dev, suffixed.peeked.into_inner())
     } else {
@@ -57,26 +66,35 @@ fn chosen<'a>(
 
 /// One flavour's session and client UAT, its session token decoded on first use (for routing
 /// only: nothing in it is trusted).
-struct Flavour<'a> {
+struct Flavour<'a, 'p> {
     session: Option<Cow<'a, str>>,
     uat: Option<Cow<'a, str>>,
     peeked: std::cell::OnceCell<Result<Peek, TokenError>>,
+    peek: &'p dyn Fn(&str) -> Result<Peek, TokenError>,
 }
 
-impl<'a> Flavour<'a> {
-    fn new(session: Option<Cow<'a, str>>, uat: Option<Cow<'a, str>>) -> Self {
-        Self { session, uat, peeked: std::cell::OnceCell::new() }
+impl<'a, 'p> Flavour<'a, 'p> {
+    fn new(
+        session: Option<Cow<'a, str>>,
+        uat: Option<Cow<'a, str>>,
+        peek: &'p dyn Fn(&str) -> Result<Peek, TokenError>,
+    ) -> Self {
+        Self { session, uat, peeked: std::cell::OnceCell::new(), peek }
     }
 
     fn has_session(&self) -> bool {
         self.session.as_deref().is_some_and(|s| !s.is_empty())
     }
 
+    /// The decoded session token, or why it does not decode.
+    fn claims_result(&self) -> &Result<Peek, TokenError> {
+        self.peeked.get_or_init(|| (self.peek)(self.session.as_deref().unwrap_or_default()))
+    }
+
     /// The decoded session token; a missing or undecodable one reads as no claims.
     fn claims(&self) -> &Peek {
         static NONE: Peek = Peek { iss: None, iat: None, exp: None, not_a_session_token: false };
-        let peeked = self.peeked.get_or_init(|| jwt::peek(self.session.as_deref().unwrap_or_default()));
-        peeked.as_ref().unwrap_or(&NONE)
+        self.claims_result().as_ref().unwrap_or(&NONE)
     }
 
     /// `!uat` in JavaScript: missing or empty.
@@ -90,7 +108,12 @@ impl<'a> Flavour<'a> {
 }
 
 /// `usesSuffixedCookies` (§5.2, HEAD).
-fn uses_suffixed_cookies(plain: &Flavour<'_>, sfx: &Flavour<'_>, instance: &InstanceFacts, now_ms: i64) -> bool {
+fn uses_suffixed_cookies(
+    plain: &Flavour<'_, '_>,
+    sfx: &Flavour<'_, '_>,
+    instance: &InstanceFacts,
+    now_ms: i64,
+) -> bool {
     if plain.has_session() {
         // 1: no `iss`, malformed: the unsuffixed cookie. 2: another instance's token: suffixed.
         let Some(iss) = plain.claims().iss.as_deref() else { return false };

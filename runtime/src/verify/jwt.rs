@@ -4,6 +4,7 @@ use base64::alphabet::URL_SAFE;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::error::{Reason, TokenError};
 
@@ -82,13 +83,26 @@ pub(crate) struct Peek {
     pub(crate) not_a_session_token: bool,
 }
 
+impl Peek {
+    /// What the cookie flow reads, from the claims of a token that verified as a session token.
+    pub(crate) fn of_session_claims(claims: &Map<String, Value>) -> Self {
+        let number = |name: &str| claims.get(name).and_then(Value::as_f64);
+        Self {
+            iss: claims.get("iss").and_then(Value::as_str).map(str::to_owned),
+            iat: number("iat"),
+            exp: number("exp"),
+            not_a_session_token: false,
+        }
+    }
+}
+
 /// Decodes `token` as [`decode`] does (same limits, same errors) and keeps what the cookie flow
 /// reads, without building the claims: a browser's request decodes its session token on every
 /// request, and the claims of a verified token come from the verified-token cache. A member
 /// repeated among those it reads is refused here; one repeated elsewhere is refused when the
 /// token is verified (nothing read here is trusted either way).
 pub(crate) fn peek(token: &str) -> Result<Peek, TokenError> {
-    let jws = split_raw(token)?;
+    let jws = split_raw(token, false)?;
     let undecodable = || TokenError::new(Reason::TokenInvalid, UNDECODABLE);
     // Structs also deserialize from JSON arrays: the header must be an object, and a payload that
     // is JSON but not an object has no claims (see `decode`).
@@ -103,14 +117,18 @@ pub(crate) fn peek(token: &str) -> Result<Peek, TokenError> {
         serde_json::from_slice::<serde::de::IgnoredAny>(&jws.payload).map_err(|_| undecodable())?;
         PeekPayload::default()
     };
-    let text = |raw: Present<'_>| raw.0.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+    // A string without escapes is borrowed; one with escapes is unescaped into a `String`.
+    fn text<'a>(raw: Present<'a>) -> Option<Cow<'a, str>> {
+        let raw = raw.0?.get();
+        let borrowed = serde_json::from_str::<&str>(raw).map(Cow::Borrowed);
+        borrowed.or_else(|_| serde_json::from_str::<String>(raw).map(Cow::Owned)).ok()
+    }
     let number = |raw: Present<'_>| raw.0.and_then(|raw| serde_json::from_str::<f64>(raw.get()).ok());
     let oauth = matches!(text(header.typ).as_deref(), Some("at+jwt" | "application/at+jwt"));
     let m2m = text(payload.sub).is_some_and(|sub| sub.starts_with("mch_"));
-    let category =
-        header.cat.0.is_none_or(|_| text(header.cat).is_some_and(|c| SESSION_CATEGORIES.contains(&c.as_str())));
+    let category = header.cat.0.is_none_or(|_| text(header.cat).is_some_and(|c| SESSION_CATEGORIES.contains(&&*c)));
     Ok(Peek {
-        iss: text(payload.iss),
+        iss: text(payload.iss).map(Cow::into_owned),
         iat: number(payload.iat),
         exp: number(payload.exp),
         not_a_session_token: oauth || m2m || !category,
@@ -170,7 +188,7 @@ pub(crate) fn is_session_token(decoded: &DecodedJwt<'_>) -> bool {
 /// Splits a compact JWS with the same limits and strict base64url as [`decode`], without
 /// reading the payload as JSON.
 pub(crate) fn split(token: &str) -> Result<CompactJws<'_>, TokenError> {
-    let raw = split_raw(token)?;
+    let raw = split_raw(token, true)?;
     let header = json_object(&raw.header).ok_or_else(|| TokenError::new(Reason::TokenInvalid, UNDECODABLE))?;
     Ok(CompactJws { header, payload: raw.payload, signature: raw.signature, signing_input: raw.signing_input })
 }
@@ -183,7 +201,8 @@ struct RawJws<'a> {
     signing_input: &'a str,
 }
 
-fn split_raw(token: &str) -> Result<RawJws<'_>, TokenError> {
+/// Splits and decodes `token`; the signature is only checked to decode unless `keep_signature`.
+fn split_raw(token: &str, keep_signature: bool) -> Result<RawJws<'_>, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::new(
             Reason::TokenInvalid,
@@ -191,7 +210,7 @@ fn split_raw(token: &str) -> Result<RawJws<'_>, TokenError> {
         ));
     }
     // Count the dots before splitting: a token of a million dots does no allocation.
-    if token.bytes().filter(|&b| b == b'.').count() != 2 {
+    if memchr::memchr_iter(b'.', token.as_bytes()).take(3).count() != 2 {
         return Err(TokenError::new(Reason::TokenInvalid, THREE_PARTS));
     }
     let mut parts = token.splitn(3, '.');
@@ -201,7 +220,22 @@ fn split_raw(token: &str) -> Result<RawJws<'_>, TokenError> {
     let undecodable = |_| TokenError::new(Reason::TokenInvalid, UNDECODABLE);
     let header = STRICT_BASE64URL.decode(h).map_err(undecodable)?;
     let payload = STRICT_BASE64URL.decode(p).map_err(undecodable)?;
-    let signature = STRICT_BASE64URL.decode(s).map_err(undecodable)?;
+    let signature = if keep_signature {
+        STRICT_BASE64URL.decode(s).map_err(undecodable)?
+    } else {
+        // A 4096-bit signature is 512 bytes: validated in place, kept nowhere.
+        let mut buffer = [0_u8; 768];
+        match STRICT_BASE64URL.decode_slice(s, &mut buffer) {
+            Ok(_) => Vec::new(),
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                STRICT_BASE64URL.decode(s).map_err(undecodable)?;
+                Vec::new()
+            }
+            Err(base64::DecodeSliceError::DecodeError(_)) => {
+                return Err(TokenError::new(Reason::TokenInvalid, UNDECODABLE))
+            }
+        }
+    };
     Ok(RawJws { header, payload, signature, signing_input: &token[..h.len() + 1 + p.len()] })
 }
 
@@ -310,13 +344,7 @@ mod tests {
     /// What `peek` must give: the same reading from the full decode.
     fn peek_by_decode(token: &str) -> Result<Peek, TokenError> {
         let decoded = decode(token)?;
-        let number = |name: &str| decoded.payload.get(name).and_then(Value::as_f64);
-        Ok(Peek {
-            iss: decoded.payload.get("iss").and_then(Value::as_str).map(str::to_owned),
-            iat: number("iat"),
-            exp: number("exp"),
-            not_a_session_token: !is_session_token(&decoded),
-        })
+        Ok(Peek { not_a_session_token: !is_session_token(&decoded), ..Peek::of_session_claims(&decoded.payload) })
     }
 
     #[test]
