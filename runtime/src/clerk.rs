@@ -209,12 +209,20 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_every_handle_frees_the_instance() {
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
         let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_local").build().unwrap()).unwrap();
         let weak = Arc::downgrade(&clerk.0);
-        let request = Request::get("/").header("cookie", "__client_uat=0").body(()).unwrap();
-        let state = clerk.clone().authenticate(&request).await;
-        drop(clerk);
-        assert!(weak.upgrade().is_none(), "no clone outlives the application's handles");
-        assert_eq!(state.auth().user_id(), None, "an Auth holds the configuration, not the instance");
+        // A request served through the layer, as axum serves it, then every handle dropped.
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let mut service = crate::ClerkLayer::new(clerk).layer(router);
+        std::future::poll_fn(|cx| tower_service::Service::<Request<axum::body::Body>>::poll_ready(&mut service, cx))
+            .await
+            .unwrap();
+        let request = Request::get("/").body(axum::body::Body::empty()).unwrap();
+        let response = service.call(request).await.unwrap();
+        assert_eq!(response.headers()["x-clerk-auth-status"], "signed-out");
+        drop(service);
+        assert!(weak.upgrade().is_none(), "no thread or table outlives the application's handles");
     }
 }
