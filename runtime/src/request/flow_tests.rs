@@ -125,6 +125,7 @@ fn the_decisions_before_verification_follow_clerks_order() {
         // §6.9 #12, #14, #9, #10: the development instance's dev-browser rules, in HEAD's order.
         (&get, "/", vec![doc.clone(), cookie(&format!("__session={fresh}"))], PK_TEST, Handshake(R::DevBrowserMissing)),
         (&get, "/", vec![doc.clone()], PK_TEST, Handshake(R::DevBrowserMissing)),
+        (&get, "/", vec![doc.clone(), cookie("__clerk_db_jwt=")], PK_TEST, Handshake(R::DevBrowserMissing)),
         (&get, "/?__clerk_db_jwt=x", vec![doc.clone()], PK_TEST, Handshake(R::DevBrowserSync)),
         (
             &get,

@@ -59,7 +59,7 @@ fn chosen<'a>(
     SessionCookies {
         session: session.filter(|s| !s.is_empty()),
         client_uat: uat.map_or(0, |v| js_parse_int(&v)),
-        dev_browser: dev.is_some(),
+        dev_browser: dev.is_some_and(|d| !d.is_empty()),
         peeked,
     }
 }
