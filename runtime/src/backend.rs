@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use crate::config::{ClerkConfig, ConfigError};
 
+/// `SUPPORTED_BAPI_VERSION`: the Backend API version Clerk's SDK speaks, sent as
+/// `Clerk-API-Version` and as the handshake's `__clerk_api_version`.
+pub(crate) const CLERK_API_VERSION: &str = "2026-05-12";
+
 /// Configuration and HTTP client, shared by a [`Clerk`](crate::Clerk), its JWKS cache and every
 /// `Auth` it produced.
 #[derive(Debug)]
@@ -20,8 +24,20 @@ pub(crate) struct Backend {
 pub(crate) enum BackendError {
     /// The Backend API could not be reached, or timed out.
     Unreachable(String),
-    /// It answered with an error (Clerk's `errors[0].code` and message).
+    /// It answered with an error (Clerk's `errors[0].code` and message), or with a success
+    /// that is not the expected shape (`status` 200, empty `code`).
     Api { status: u16, code: String, message: String },
+    /// No secret key is configured, so the Backend API cannot be called.
+    NoSecretKey,
+}
+
+fn malformed(message: &str) -> BackendError {
+    BackendError::Api { status: 200, code: String::new(), message: message.to_owned() }
+}
+
+/// A JSON array of strings.
+fn strings(value: Option<&Value>) -> Option<Vec<String>> {
+    value?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect()
 }
 
 impl Backend {
@@ -49,12 +65,23 @@ impl Backend {
 
     /// `POST {api}/{segments}` with the secret key and an optional JSON body; the JSON answer.
     pub(crate) async fn post(&self, secret: &str, url: url::Url, body: Option<&Value>) -> Result<Value, BackendError> {
-        let unreachable = |e: reqwest::Error| BackendError::Unreachable(e.without_url().to_string());
-        let mut request = self.http.post(url).bearer_auth(secret).timeout(self.config.api_timeout);
-        request = match body {
+        let request = self.http.post(url);
+        let request = match body {
             Some(body) => request.header(http::header::CONTENT_TYPE, "application/json").body(body.to_string()),
             None => request.header(http::header::CONTENT_LENGTH, "0"),
         };
+        self.send(secret, request).await
+    }
+
+    /// `GET {url}` with the secret key; the JSON answer.
+    pub(crate) async fn get(&self, secret: &str, url: url::Url) -> Result<Value, BackendError> {
+        self.send(secret, self.http.get(url)).await
+    }
+
+    async fn send(&self, secret: &str, request: reqwest::RequestBuilder) -> Result<Value, BackendError> {
+        let unreachable = |e: reqwest::Error| BackendError::Unreachable(e.without_url().to_string());
+        let request =
+            request.bearer_auth(secret).header("Clerk-API-Version", CLERK_API_VERSION).timeout(self.config.api_timeout);
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(unreachable)?;
@@ -69,5 +96,35 @@ impl Backend {
             code: text("code").unwrap_or_default(),
             message: text("long_message").or_else(|| text("message")).unwrap_or_else(|| status.to_string()),
         })
+    }
+
+    /// `GET /v1/clients/handshake_payload?nonce=…`: the `directives` of a handshake kept by the
+    /// Backend API. An answer without a `directives` array of strings is an error.
+    pub(crate) async fn handshake_payload(&self, nonce: &str) -> Result<Vec<String>, BackendError> {
+        let (secret, mut url) = self.endpoint(["clients", "handshake_payload"])?;
+        url.query_pairs_mut().append_pair("nonce", nonce);
+        let answer = self.get(secret, url).await?;
+        strings(answer.get("directives")).ok_or_else(|| malformed("handshake payload without `directives`"))
+    }
+
+    /// `POST /v1/sessions/{sid}/refresh?suffixed_cookies=…` with Clerk's body (`format: cookie`,
+    /// the expired and refresh tokens, the request's origin and headers): the new `cookies`.
+    pub(crate) async fn refresh_session(
+        &self,
+        sid: &str,
+        suffixed: bool,
+        body: &Value,
+    ) -> Result<Vec<String>, BackendError> {
+        let (secret, mut url) = self.endpoint(["sessions", sid, "refresh"])?;
+        url.query_pairs_mut().append_pair("suffixed_cookies", if suffixed { "true" } else { "false" });
+        let answer = self.post(secret, url, Some(body)).await?;
+        strings(answer.get("cookies")).ok_or_else(|| malformed("refresh answer without `cookies`"))
+    }
+
+    /// The secret key and the URL of a Backend API endpoint.
+    fn endpoint<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Result<(&str, url::Url), BackendError> {
+        let secret = self.config.secret_key.as_deref().ok_or(BackendError::NoSecretKey)?;
+        let url = self.api_url(segments).ok_or_else(|| malformed("CLERK_API_URL cannot hold a path"))?;
+        Ok((secret, url))
     }
 }

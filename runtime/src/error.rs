@@ -52,6 +52,26 @@ pub enum Reason {
     SessionTokenExpiredNoRefreshCookie,
     /// `session-token-expired-refresh-non-eligible-non-get`: expired, request is not a GET.
     SessionTokenExpiredNonGet,
+    /// `session-token-expired-refresh-invalid-session-token`: the refreshed token did not verify.
+    SessionTokenExpiredRefreshInvalidSessionToken,
+    /// `session-token-expired-refresh-missing-api-client`: no secret key to call the refresh
+    /// endpoint with.
+    SessionTokenExpiredRefreshMissingApiClient,
+    /// `session-token-expired-refresh-expired-session-token-missing-sid-claim`: the expired token
+    /// names no session to refresh.
+    SessionTokenExpiredRefreshMissingSidClaim,
+    /// `session-token-expired-refresh-expired-session-token-decode-failed`: the expired token
+    /// does not decode.
+    SessionTokenExpiredRefreshDecodeFailed,
+    /// `session-token-expired-refresh-fetch-error`: the Backend API answered `unexpected_error`.
+    SessionTokenExpiredRefreshFetchError,
+    /// `session-token-expired-refresh-unexpected-sdk-error`: the refresh answered no cookies.
+    SessionTokenExpiredRefreshUnexpectedSdkError,
+    /// `session-token-expired-refresh-unexpected-bapi-error`: the Backend API could not be
+    /// reached, timed out, or refused the refresh (its error code is in the message).
+    SessionTokenExpiredRefreshUnexpectedBapiError,
+    /// `session-token-missing`: a handshake was resolved but set no session token.
+    SessionTokenMissing,
     /// `session-token-nbf`: the token is not active yet (handshake-class reason).
     SessionTokenNbf,
     /// `session-token-iat-in-the-future`: `iat` in the future (handshake-class reason).
@@ -108,6 +128,14 @@ reason_strings! {
     SessionTokenIatBeforeClientUat => "session-token-iat-before-client-uat",
     SessionTokenExpiredNoRefreshCookie => "session-token-expired-refresh-non-eligible-no-refresh-cookie",
     SessionTokenExpiredNonGet => "session-token-expired-refresh-non-eligible-non-get",
+    SessionTokenExpiredRefreshInvalidSessionToken => "session-token-expired-refresh-invalid-session-token",
+    SessionTokenExpiredRefreshMissingApiClient => "session-token-expired-refresh-missing-api-client",
+    SessionTokenExpiredRefreshMissingSidClaim => "session-token-expired-refresh-expired-session-token-missing-sid-claim",
+    SessionTokenExpiredRefreshDecodeFailed => "session-token-expired-refresh-expired-session-token-decode-failed",
+    SessionTokenExpiredRefreshFetchError => "session-token-expired-refresh-fetch-error",
+    SessionTokenExpiredRefreshUnexpectedSdkError => "session-token-expired-refresh-unexpected-sdk-error",
+    SessionTokenExpiredRefreshUnexpectedBapiError => "session-token-expired-refresh-unexpected-bapi-error",
+    SessionTokenMissing => "session-token-missing",
     SessionTokenNbf => "session-token-nbf",
     SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
     DevBrowserMissing => "dev-browser-missing",

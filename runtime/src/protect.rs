@@ -8,8 +8,9 @@ use std::sync::Arc;
 use crate::auth::has::Check;
 use crate::auth::Auth;
 use crate::config::Denial;
+use crate::request::info::app_origin;
 use crate::response::rejection::{ProtectRejection, Redirect};
-use crate::response::sign_in::{app_origin, configured_target, portal_location, Portal, ReturnTo};
+use crate::response::sign_in::{configured_target, portal_location, Portal, ReturnTo};
 
 type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
 

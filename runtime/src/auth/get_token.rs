@@ -90,6 +90,7 @@ impl Auth {
         let json = backend.post(secret, url, body.as_ref()).await.map_err(|err| match err {
             BackendError::Unreachable(why) => GetTokenError::Unreachable(why),
             BackendError::Api { status, code, message } => GetTokenError::Api { status, code, message },
+            BackendError::NoSecretKey => GetTokenError::NoSecretKey,
         })?;
         json.get("jwt").and_then(Value::as_str).map(|jwt| Some(jwt.to_owned())).ok_or(GetTokenError::InvalidResponse)
     }

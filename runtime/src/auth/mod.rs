@@ -44,7 +44,7 @@ struct AuthInner {
 
 /// What an `Auth` made for a request keeps: the instance's configuration and Backend API client
 /// (never the [`Clerk`](crate::Clerk) itself), and the request.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AuthContext {
     pub(crate) backend: Arc<Backend>,
     pub(crate) request: Option<RequestInfo>,

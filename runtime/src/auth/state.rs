@@ -1,18 +1,22 @@
 //! The outcome of authenticating one request: Clerk's `RequestState` and `AuthStatus`.
 
+use http::HeaderMap;
 use std::sync::Arc;
 
 use crate::auth::{Auth, AuthContext, AuthData};
 use crate::error::Reason;
 use crate::request::flow::SignedOut;
 
-/// `signed-in` or `signed-out` (Clerk's `AuthStatus`; `handshake` is not produced).
+/// `signed-in`, `signed-out` or `handshake` (Clerk's `AuthStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthStatus {
     /// A verified session token of an active session was presented.
     SignedIn,
     /// No token, one that failed verification, or a session that is not active.
     SignedOut,
+    /// The browser must go through Clerk's handshake first: the state's
+    /// [`headers`](RequestState::headers) hold the redirect (`Location`). The auth is signed out.
+    Handshake,
 }
 
 impl AuthStatus {
@@ -22,6 +26,7 @@ impl AuthStatus {
         match self {
             Self::SignedIn => "signed-in",
             Self::SignedOut => "signed-out",
+            Self::Handshake => "handshake",
         }
     }
 }
@@ -43,6 +48,7 @@ pub struct RequestState {
     reason: Option<Reason>,
     message: String,
     auth: Auth,
+    headers: HeaderMap,
 }
 
 impl RequestState {
@@ -51,14 +57,57 @@ impl RequestState {
     pub(crate) fn verified(data: Arc<AuthData>, ctx: AuthContext) -> Self {
         let auth = Auth::new(data, Some(ctx));
         let status = if auth.is_signed_in() { AuthStatus::SignedIn } else { AuthStatus::SignedOut };
-        Self { status, reason: None, message: String::new(), auth }
+        Self { status, reason: None, message: String::new(), auth, headers: HeaderMap::new() }
     }
 
     /// A request that ended signed out.
     pub(crate) fn signed_out(out: SignedOut, mut ctx: AuthContext) -> Self {
         ctx.infrastructure = out.infrastructure;
         let auth = Auth::new(Auth::signed_out_data(), Some(ctx));
-        Self { status: AuthStatus::SignedOut, reason: Some(out.reason), message: out.message, auth }
+        Self {
+            status: AuthStatus::SignedOut,
+            reason: Some(out.reason),
+            message: out.message,
+            auth,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// A request the browser must take through Clerk's handshake; `headers` hold the redirect.
+    pub(crate) fn handshake(out: SignedOut, ctx: AuthContext, headers: HeaderMap) -> Self {
+        Self { status: AuthStatus::Handshake, headers, ..Self::signed_out(out, ctx) }
+    }
+
+    /// The same state with `headers` (a resolved handshake's or a refresh's `Set-Cookie`s, and
+    /// on a development instance the `Location` to go back to).
+    pub(crate) fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The headers Clerk's middleware sends with the response (Clerk's `requestState.headers`):
+    /// for a handshake, its redirect (`Location`, `Cache-Control`, the redirect counter cookie);
+    /// after a handshake was resolved or a session refreshed, the `Set-Cookie`s of the new
+    /// session, and on a development instance a `Location` back to the page without the
+    /// handshake's parameters. [`ClerkLayer`](crate::ClerkLayer) answers a state with a
+    /// `Location` itself (307) and adds the headers of any other state to the handler's response.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use axum_clerk::{Clerk, ClerkConfig};
+    /// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build()?)?;
+    /// let state = clerk.authenticate(&http::Request::get("/").body(())?).await;
+    /// assert!(state.headers().is_empty());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Takes the headers out (see [`Self::headers`]).
+    pub(crate) fn take_headers(&mut self) -> HeaderMap {
+        std::mem::take(&mut self.headers)
     }
 
     /// Signed in or out.

@@ -70,6 +70,7 @@ impl ClerkConfig {
         builder.jwks_url = get("CLERK_JWKS_URL");
         builder.sign_in_url = get("CLERK_SIGN_IN_URL");
         builder.sign_up_url = get("CLERK_SIGN_UP_URL");
+        builder.proxy_url = get("CLERK_PROXY_URL");
         if let Some(parties) = get("CLERK_AUTHORIZED_PARTIES") {
             builder.authorized_parties =
                 parties.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
@@ -105,6 +106,7 @@ const ENV_VARS: &[&str] = &[
     "CLERK_CLOCK_SKEW_IN_MS",
     "CLERK_APP_ORIGIN",
     "CLERK_ALLOWED_REDIRECT_ORIGINS",
+    "CLERK_PROXY_URL",
 ];
 
 /// Builds a [`ClerkConfig`]; every value is checked in [`ClerkConfigBuilder::build`].
@@ -119,6 +121,7 @@ pub struct ClerkConfigBuilder {
     jwks_url: Option<String>,
     sign_in_url: Option<String>,
     sign_up_url: Option<String>,
+    proxy_url: Option<String>,
     authorized_parties: Vec<String>,
     audience: Vec<String>,
     issuer: Option<Issuer>,
@@ -141,6 +144,15 @@ impl std::fmt::Debug for ClerkConfigBuilder {
 }
 
 impl ClerkConfigBuilder {
+    /// `CLERK_PROXY_URL`: where the Frontend API is reached when it is proxied through the
+    /// application (`https://app.example.com/__clerk`). Handshake redirects go there instead of
+    /// the Frontend API host named by the publishable key; token issuers are still compared with
+    /// the publishable key's host. Must be an absolute http(s) URL.
+    pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
+        self.proxy_url = Some(url.into());
+        self
+    }
+
     /// `CLERK_APP_ORIGIN`: the application's public origin (`https://app.example.com`). When set,
     /// return URLs are built from it and `Host` / `X-Forwarded-*` are ignored; without it they are
     /// derived from `X-Forwarded-Proto`/`X-Forwarded-Host`/`Host` as Clerk does.
@@ -403,7 +415,9 @@ impl ClerkConfigBuilder {
             check_origin("CLERK_ALLOWED_REDIRECT_ORIGINS", &origin.replacen("://*.", "://wildcard.", 1))?;
             check_wildcard_suffix(origin)?;
         }
-        let instance = InstanceFacts::of(publishable_key.as_ref());
+        let proxy_url =
+            self.proxy_url.filter(|u| !u.trim().is_empty()).map(|u| http_url("CLERK_PROXY_URL", &u)).transpose()?;
+        let instance = InstanceFacts::of(publishable_key.as_ref(), proxy_url.as_ref());
         Ok(ClerkConfig {
             instance,
             http_client: self.http_client,

@@ -103,6 +103,9 @@ pub(crate) struct InstanceFacts {
     pub(crate) frontend_api: Option<String>,
     /// `__session_<suffix>`, `__client_uat_<suffix>`, `__clerk_db_jwt_<suffix>`.
     pub(crate) suffixed: Option<SuffixedCookieNames>,
+    /// The Frontend API's handshake endpoint: `https://{frontend API}/v1/client/handshake`, or
+    /// under `CLERK_PROXY_URL` when set. `None` without a publishable key: no handshake then.
+    pub(crate) handshake_url: Option<Url>,
 }
 
 /// The suffixed cookie names of an instance (§5.2).
@@ -111,12 +114,18 @@ pub(crate) struct SuffixedCookieNames {
     pub(crate) session: String,
     pub(crate) client_uat: String,
     pub(crate) dev_browser: String,
+    pub(crate) refresh: String,
 }
 
 impl InstanceFacts {
-    fn of(publishable_key: Option<&PublishableKey>) -> Self {
+    fn of(publishable_key: Option<&PublishableKey>, proxy_url: Option<&Url>) -> Self {
         let Some(pk) = publishable_key else { return Self::default() };
         let suffix = pk.cookie_suffix();
+        // Clerk's `buildRedirectToHandshake`: the base without trailing slashes, then the path.
+        let base = proxy_url.map_or_else(|| format!("https://{}", pk.frontend_api()), |u| u.as_str().to_owned());
+        let handshake_url = Url::parse(&format!("{}/", base.trim_end_matches('/')))
+            .and_then(|base| base.join("v1/client/handshake"))
+            .ok();
         Self {
             development: pk.instance_type() == InstanceType::Development,
             production: pk.instance_type() == InstanceType::Production,
@@ -125,7 +134,9 @@ impl InstanceFacts {
                 session: format!("__session_{suffix}"),
                 client_uat: format!("__client_uat_{suffix}"),
                 dev_browser: format!("__clerk_db_jwt_{suffix}"),
+                refresh: format!("__refresh_{suffix}"),
             }),
+            handshake_url,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `ClerkLayer`: Clerk's `clerkMiddleware()` for axum/tower. Authenticates each request once,
 //! puts its [`Auth`] in the request's extensions (for the extractors) and in a task-local around
 //! the inner service's whole call (for [`auth()`]), and adds Clerk's `x-clerk-auth-*` headers to
-//! signed-out responses.
+//! signed-out responses. A request that must go through Clerk's handshake is answered by the
+//! layer itself (307, no handler runs); the cookies of a resolved handshake or a refreshed
+//! session are added to the handler's response.
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
@@ -16,6 +18,7 @@ use crate::auth::Auth;
 use crate::clerk::Clerk;
 use crate::response::auth_headers::SignedOutHeaders;
 use crate::response::rejection::MissingClerkLayer;
+use crate::response::state_response;
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -117,6 +120,7 @@ where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
+    ResBody: Default,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -133,8 +137,12 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let clerk = self.clerk.clone();
         let future = async move {
-            let state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
+            let mut state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
             let debug_headers = SignedOutHeaders::of(&state);
+            let state_headers = state.take_headers();
+            if state_response::is_redirect(&state_headers) {
+                return Ok(state_response::redirect(state_headers, debug_headers));
+            }
             let auth = state.into_auth();
             request.extensions_mut().insert(auth.clone());
             // `auth()` answers in the inner service's `call` and in its future alike.
@@ -143,6 +151,7 @@ where
             if let Some(headers) = debug_headers {
                 headers.add_to(response.headers_mut());
             }
+            state_response::add_state_headers(state_headers, response.headers_mut());
             Ok(response)
         };
         ResponseFuture { future: Box::pin(future) }

@@ -8,6 +8,13 @@ use http::header::COOKIE;
 use http::HeaderMap;
 use std::borrow::Cow;
 
+/// Clerk's session cookie (`__session`, or `__session_<suffix>`).
+pub(crate) const SESSION: &str = "__session";
+/// When the client last changed, in seconds (`__client_uat`, or suffixed).
+pub(crate) const CLIENT_UAT: &str = "__client_uat";
+/// A development instance's dev-browser token (`__clerk_db_jwt`, query parameter or cookie).
+pub(crate) const DEV_BROWSER: &str = "__clerk_db_jwt";
+
 /// Most cookie pairs looked at per request: a flood of cookies costs bounded work.
 pub(crate) const MAX_COOKIE_PAIRS: usize = 256;
 

@@ -2,41 +2,28 @@
 //! as pure functions of what a request says, the instance, and the time: no network, no cache,
 //! no state. [`before_verification`] reads the method, URL, `Authorization` and cookies and ends
 //! the request, or names the token to verify and where it came from; [`after_verification`]
-//! turns a verification failure into Clerk's reason.
+//! turns a verification failure into Clerk's reason, or asks for a refresh first;
+//! [`refresh_failed`] says what a failed refresh leads to.
 //!
-//! Where Clerk would start a handshake (a page load with a session that needs refreshing), the
-//! decision is [`Decision::Handshake`], which ends signed-out with the same reason until the
-//! handshake itself is built.
+//! Where Clerk starts a handshake (a page load whose session needs refreshing), the decision is
+//! [`Decision::Handshake`]; the caller builds the redirect (`request::handshake`). A handshake
+//! payload the request brings back is found by `request::handshake::payload`, before this flow.
 
-use http::{HeaderMap, HeaderName, Method, Uri};
+use http::{HeaderName, Method};
 use std::borrow::Cow;
 
 use crate::config::InstanceFacts;
 use crate::error::{Reason, TokenCarrier, TokenError};
 use crate::request::authorization::{header_token, HeaderToken};
-use crate::request::cookies::Cookies;
+use crate::request::cookies::{Cookies, DEV_BROWSER};
+use crate::request::handshake::{has_query_param, MAX_REDIRECTS, REDIRECT_COUNT};
 use crate::request::info::query_value;
 use crate::request::suffix::{session_cookies, SessionCookies};
-use crate::verify::jwt::Peek;
+use crate::request::Input;
 
-pub(crate) const SESSION: &str = "__session";
-pub(crate) const CLIENT_UAT: &str = "__client_uat";
-pub(crate) const DEV_BROWSER: &str = "__clerk_db_jwt";
 const REDIRECT_URL: &str = "__clerk_redirect_url";
 
 const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
-
-/// What the decisions read of one request, and when.
-#[derive(Clone, Copy)]
-pub(crate) struct Input<'r> {
-    pub(crate) method: &'r Method,
-    pub(crate) uri: &'r Uri,
-    pub(crate) headers: &'r HeaderMap,
-    pub(crate) now_ms: i64,
-    /// Reads a cookie token's routing claims: [`jwt::peek`], or the same claims kept for a token
-    /// that verified before (a token's claims are the same however they are read).
-    pub(crate) peek: &'r (dyn Fn(&str) -> Result<Peek, TokenError> + Sync),
-}
 
 /// Why a request is signed out, in Clerk's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,17 +39,18 @@ pub(crate) struct SignedOut {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Decision {
     SignedOut(SignedOut),
-    /// Clerk would answer with a handshake redirect here; the request ends signed-out with the
-    /// same reason and message.
+    /// A handshake redirect, for this reason and message (an eligible request, below the
+    /// redirect-loop limit).
     Handshake(SignedOut),
 }
 
-impl Decision {
-    pub(crate) fn into_signed_out(self) -> SignedOut {
-        match self {
-            Self::SignedOut(out) | Self::Handshake(out) => out,
-        }
-    }
+/// What a verification failure leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterFailure {
+    Decided(Decision),
+    /// An expired token with a refresh cookie on a GET: try Clerk's refresh first, then
+    /// [`refresh_failed`] if it fails.
+    Refresh(TokenError),
 }
 
 /// What [`before_verification`] decided.
@@ -84,13 +72,15 @@ fn signed_out(reason: Reason, message: impl Into<String>) -> Decision {
 pub(crate) fn before_verification<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     match header_token(input.headers) {
         HeaderToken::Absent => cookie_path(input, instance),
-        HeaderToken::Unusable(why) => {
-            Step::Done(token_error(input, TokenError::new(Reason::TokenInvalid, why), TokenCarrier::Header))
-        }
+        HeaderToken::Unusable(why) => Step::Done(token_error(
+            input,
+            TokenError::new(Reason::TokenInvalid, why).with_carrier(TokenCarrier::Header),
+            None,
+        )),
         HeaderToken::Token(bytes) => match std::str::from_utf8(bytes) {
             Err(_) => {
                 let err = TokenError::new(Reason::TokenInvalid, "The Authorization header is not valid UTF-8.");
-                Step::Done(token_error(input, err, TokenCarrier::Header))
+                Step::Done(token_error(input, err.with_carrier(TokenCarrier::Header), None))
             }
             // Opaque machine tokens (API keys, M2M, OAuth) are not session tokens (§5.4).
             Ok(token) if ["ak_", "mt_", "oat_"].iter().any(|p| token.starts_with(p)) => {
@@ -103,7 +93,7 @@ pub(crate) fn before_verification<'r>(input: &Input<'r>, instance: &InstanceFact
 
 fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     let cookies = Cookies::parse(input.headers);
-    let SessionCookies { session, client_uat, dev_browser, peeked } = if cookies.is_empty() {
+    let SessionCookies { session, client_uat, dev_browser, peeked, .. } = if cookies.is_empty() {
         SessionCookies::default()
     } else {
         session_cookies(&cookies, instance, input.now_ms, input.peek)
@@ -113,10 +103,10 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
         if query_value(input.uri, REDIRECT_URL).is_some_and(|url| !url.is_empty()) {
             return done(Reason::PrimaryRespondsToSyncing);
         }
-        if query_value(input.uri, DEV_BROWSER).is_some() {
+        if has_query_param(input.uri, DEV_BROWSER) {
             return done(Reason::DevBrowserSync);
         }
-        if !dev_browser {
+        if dev_browser.is_none() {
             return done(Reason::DevBrowserMissing);
         }
     }
@@ -128,7 +118,7 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     };
     let peek = match peeked.unwrap_or_else(|| (input.peek)(&session)) {
         Ok(peek) => peek,
-        Err(err) => return Step::Done(token_error(input, err, TokenCarrier::Cookie)),
+        Err(err) => return Step::Done(token_error(input, err.with_carrier(TokenCarrier::Cookie), None)),
     };
     if peek.not_a_session_token {
         return Step::Done(signed_out(Reason::TokenTypeMismatch, ""));
@@ -140,19 +130,42 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     Step::Verify { token: session, carrier: TokenCarrier::Cookie }
 }
 
-/// `handleSessionTokenError` (HEAD): the time failures are handshake-class reasons — an expired
-/// token's says why no refresh was possible —, a token of another class is a type mismatch, and
-/// every other failure is signed-out with its own reason and Clerk's full message.
-pub(crate) fn after_verification(input: &Input<'_>, err: TokenError, carrier: TokenCarrier) -> Decision {
-    token_error(input, err, carrier)
+/// `handleSessionTokenError` (HEAD): an expired token with a refresh cookie on a GET is
+/// refreshed first (`isRequestEligibleForRefresh`); otherwise see [`token_error`].
+pub(crate) fn after_verification(
+    input: &Input<'_>,
+    err: TokenError,
+    carrier: TokenCarrier,
+    instance: &InstanceFacts,
+) -> AfterFailure {
+    let err = err.with_carrier(carrier);
+    if err.reason() == Reason::TokenExpired && input.method == Method::GET && has_refresh_cookie(input, instance) {
+        return AfterFailure::Refresh(err);
+    }
+    AfterFailure::Decided(token_error(input, err, None))
 }
 
-fn token_error(input: &Input<'_>, err: TokenError, carrier: TokenCarrier) -> Decision {
-    let err = err.with_carrier(carrier);
+/// After a failed refresh of `err` (expired), for `reason`
+/// (`session-token-expired-refresh-<why>`): a handshake if the request can follow one.
+pub(crate) fn refresh_failed(input: &Input<'_>, err: TokenError, reason: Reason) -> Decision {
+    token_error(input, err, Some(reason))
+}
+
+/// `__refresh_<suffix>` was sent, non-empty.
+fn has_refresh_cookie(input: &Input<'_>, instance: &InstanceFacts) -> bool {
+    instance
+        .suffixed
+        .as_ref()
+        .is_some_and(|names| Cookies::parse(input.headers).get(&names.refresh).is_some_and(|value| !value.is_empty()))
+}
+
+/// The time failures are handshake-class reasons — an expired token's says why no refresh was
+/// possible (`refreshed`: the failed refresh's reason) —, a token of another class is a type
+/// mismatch, and every other failure is signed-out with its own reason and Clerk's full message.
+fn token_error(input: &Input<'_>, err: TokenError, refreshed: Option<Reason>) -> Decision {
     let handshake_reason = match err.reason() {
-        // Refreshing needs a GET; the refresh cookie is not read yet, so a GET has none.
         Reason::TokenExpired if input.method != Method::GET => Reason::SessionTokenExpiredNonGet,
-        Reason::TokenExpired => Reason::SessionTokenExpiredNoRefreshCookie,
+        Reason::TokenExpired => refreshed.unwrap_or(Reason::SessionTokenExpiredNoRefreshCookie),
         Reason::TokenNotActiveYet => Reason::SessionTokenNbf,
         Reason::TokenIatInTheFuture => Reason::SessionTokenIatInTheFuture,
         Reason::TokenTypeMismatch => return signed_out(Reason::TokenTypeMismatch, ""),
@@ -164,14 +177,25 @@ fn token_error(input: &Input<'_>, err: TokenError, carrier: TokenCarrier) -> Dec
     maybe_handshake(input, handshake_reason, err.full_message())
 }
 
-/// `handleMaybeHandshakeStatus`: a handshake for a request that can follow one, else signed out.
+/// `handleMaybeHandshakeStatus`: a handshake for a request that can follow one, else signed out;
+/// signed out too once [`MAX_REDIRECTS`] handshakes ran within two seconds (`__clerk_redirect_count`),
+/// which stops a loop when the Frontend API cannot produce a session this app accepts.
 fn maybe_handshake(input: &Input<'_>, reason: Reason, message: String) -> Decision {
     let out = SignedOut { reason, message, infrastructure: false };
-    if eligible_for_handshake(input) {
-        Decision::Handshake(out)
-    } else {
-        Decision::SignedOut(out)
+    if !eligible_for_handshake(input) {
+        return Decision::SignedOut(out);
     }
+    let count = Cookies::parse(input.headers).get(REDIRECT_COUNT);
+    if count.is_some_and(|count| crate::request::handshake::redirect_count(&count) >= MAX_REDIRECTS) {
+        tracing::warn!(
+            reason = reason.as_str(),
+            "Clerk: Refreshing the session token resulted in an infinite redirect loop. This usually means that your \
+             Clerk instance keys do not match - make sure to copy the correct publishable and secret keys from the \
+             Clerk dashboard."
+        );
+        return Decision::SignedOut(out);
+    }
+    Decision::Handshake(out)
 }
 
 /// `isRequestEligibleForHandshake` (HEAD): a GET whose `Sec-Fetch-Dest` is `document` or

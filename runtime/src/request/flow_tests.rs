@@ -32,12 +32,20 @@ fn instance(pk: &str) -> InstanceFacts {
 /// A request (method, URI, headers), the publishable key, and the decision.
 type Row<'a> = (&'a Method, &'a str, Vec<(&'a str, String)>, &'a str, Expect);
 /// A request (method, headers), a verification failure, and the decision.
-type FailureRow = (Method, &'static [(&'static str, &'static str)], TokenError, Expect);
+type FailureRow = (Method, Vec<(&'static str, String)>, TokenError, Expect);
 
 enum Expect {
     SignedOut(Reason),
     Handshake(Reason),
     Verify(&'static str, TokenCarrier),
+    Refresh,
+}
+
+fn into_signed_out(after: AfterFailure) -> SignedOut {
+    match after {
+        AfterFailure::Decided(Decision::SignedOut(out) | Decision::Handshake(out)) => out,
+        AfterFailure::Refresh(err) => panic!("asked for a refresh of {err:?}"),
+    }
 }
 
 fn decide(method: &Method, uri: &str, headers: &[(&str, String)], pk: &str) -> Step<'static> {
@@ -243,29 +251,114 @@ fn a_verification_failure_becomes_clerks_reason() {
     use Expect::*;
     use Reason as R;
     let expired = || TokenError::new(R::TokenExpired, "JWT is expired.");
-    const DOC: &[(&str, &str)] = &[DOCUMENT];
+    let refresh = format!("{}=rt_1", instance(PK_LIVE).suffixed.unwrap().refresh);
+    let doc = || (DOCUMENT.0, DOCUMENT.1.to_owned());
+    let cookie = |pairs: &str| ("cookie", pairs.to_owned());
     let rows: Vec<FailureRow> = vec![
-        (Method::GET, DOC, expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
-        (Method::GET, &[("sec-fetch-dest", "iframe")], expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
-        (Method::GET, &[("accept", "application/json")], expired(), SignedOut(R::SessionTokenExpiredNoRefreshCookie)),
-        (Method::POST, DOC, expired(), SignedOut(R::SessionTokenExpiredNonGet)),
-        (Method::PUT, &[], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
-        (Method::GET, DOC, TokenError::new(R::TokenNotActiveYet, "nbf"), Handshake(R::SessionTokenNbf)),
-        (Method::GET, DOC, TokenError::new(R::TokenIatInTheFuture, "iat"), Handshake(R::SessionTokenIatInTheFuture)),
-        (Method::GET, DOC, TokenError::new(R::TokenInvalidSignature, "x"), SignedOut(R::TokenInvalidSignature)),
-        (Method::GET, DOC, TokenError::new(R::TokenTypeMismatch, ""), SignedOut(R::TokenTypeMismatch)),
+        (Method::GET, vec![doc()], expired(), Handshake(R::SessionTokenExpiredNoRefreshCookie)),
+        (
+            Method::GET,
+            vec![("sec-fetch-dest", "iframe".into())],
+            expired(),
+            Handshake(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![("accept", "application/json".into())],
+            expired(),
+            SignedOut(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (Method::POST, vec![doc()], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (Method::PUT, vec![], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (Method::GET, vec![doc()], TokenError::new(R::TokenNotActiveYet, "nbf"), Handshake(R::SessionTokenNbf)),
+        (
+            Method::GET,
+            vec![doc()],
+            TokenError::new(R::TokenIatInTheFuture, "iat"),
+            Handshake(R::SessionTokenIatInTheFuture),
+        ),
+        (Method::GET, vec![doc()], TokenError::new(R::TokenInvalidSignature, "x"), SignedOut(R::TokenInvalidSignature)),
+        (Method::GET, vec![doc()], TokenError::new(R::TokenTypeMismatch, ""), SignedOut(R::TokenTypeMismatch)),
+        // `isRequestEligibleForRefresh`: expired, a refresh cookie, GET — whatever the destination.
+        (Method::GET, vec![doc(), cookie(&refresh)], expired(), Refresh),
+        (Method::GET, vec![("accept", "application/json".into()), cookie(&refresh)], expired(), Refresh),
+        (Method::POST, vec![doc(), cookie(&refresh)], expired(), SignedOut(R::SessionTokenExpiredNonGet)),
+        (
+            Method::GET,
+            vec![doc(), cookie("__refresh=rt_1")],
+            expired(),
+            Handshake(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![doc(), cookie(&format!("{refresh}; x=1").replace("rt_1", ""))],
+            expired(),
+            Handshake(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![doc(), cookie(&refresh)],
+            TokenError::new(R::TokenNotActiveYet, "nbf"),
+            Handshake(R::SessionTokenNbf),
+        ),
+        // The redirect-loop guard: the third handshake within two seconds is the last.
+        (
+            Method::GET,
+            vec![doc(), cookie("__clerk_redirect_count=2")],
+            expired(),
+            Handshake(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![doc(), cookie("__clerk_redirect_count=3")],
+            expired(),
+            SignedOut(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![doc(), cookie("__clerk_redirect_count=9")],
+            expired(),
+            SignedOut(R::SessionTokenExpiredNoRefreshCookie),
+        ),
+        (
+            Method::GET,
+            vec![doc(), cookie("__clerk_redirect_count=lots")],
+            expired(),
+            Handshake(R::SessionTokenExpiredNoRefreshCookie),
+        ),
     ];
+    let instance = instance(PK_LIVE);
     for (row, (method, headers, err, expect)) in rows.into_iter().enumerate() {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+            map.append(HeaderName::from_static(name), HeaderValue::from_str(&value).unwrap());
         }
         let uri = Uri::from_static("/");
         let input = Input { method: &method, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
         for carrier in [TokenCarrier::Cookie, TokenCarrier::Header] {
-            check(row, Step::Done(after_verification(&input, err.clone(), carrier)), &expect);
+            match (after_verification(&input, err.clone(), carrier, &instance), &expect) {
+                (AfterFailure::Refresh(err), Refresh) => assert_eq!(err.reason(), R::TokenExpired, "row {row}"),
+                (AfterFailure::Decided(decision), _) => check(row, Step::Done(decision), &expect),
+                (after, _) => panic!("row {row}: {after:?}"),
+            }
         }
     }
+}
+
+#[test]
+fn a_failed_refresh_hands_its_reason_to_the_handshake() {
+    let uri = Uri::from_static("/");
+    let mut map = HeaderMap::new();
+    map.insert("sec-fetch-dest", HeaderValue::from_static("document"));
+    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+    let expired = TokenError::new(Reason::TokenExpired, "JWT is expired.").with_carrier(TokenCarrier::Cookie);
+    let decision = refresh_failed(&input, expired.clone(), Reason::SessionTokenExpiredRefreshFetchError);
+    check(0, Step::Done(decision), &Expect::Handshake(Reason::SessionTokenExpiredRefreshFetchError));
+    let mut api = HeaderMap::new();
+    api.insert("sec-fetch-dest", HeaderValue::from_static("empty"));
+    let input = Input { headers: &api, ..input };
+    let decision = refresh_failed(&input, expired, Reason::SessionTokenExpiredRefreshInvalidSessionToken);
+    check(1, Step::Done(decision), &Expect::SignedOut(Reason::SessionTokenExpiredRefreshInvalidSessionToken));
 }
 
 #[test]
@@ -273,12 +366,14 @@ fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
     let uri = Uri::from_static("/");
     let map = HeaderMap::new();
     let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+    let instance = instance(PK_LIVE);
     let signature = TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.");
-    let out = after_verification(&input, signature, TokenCarrier::Cookie).into_signed_out();
+    let out = into_signed_out(after_verification(&input, signature, TokenCarrier::Cookie, &instance));
     assert_eq!(out.message, "JWT signature is invalid. (reason=token-invalid-signature, token-carrier=cookie)");
     assert!(!out.infrastructure);
     let outage = TokenError::new(Reason::RemoteJwkFailedToLoad, "down").infrastructure();
-    assert!(after_verification(&input, outage, TokenCarrier::Header).into_signed_out().infrastructure);
-    let mismatch = after_verification(&input, TokenError::new(Reason::TokenTypeMismatch, ""), TokenCarrier::Header);
-    assert_eq!(mismatch.into_signed_out().message, "", "Clerk's message for a type mismatch is empty");
+    assert!(into_signed_out(after_verification(&input, outage, TokenCarrier::Header, &instance)).infrastructure);
+    let mismatch = TokenError::new(Reason::TokenTypeMismatch, "");
+    let mismatch = into_signed_out(after_verification(&input, mismatch, TokenCarrier::Header, &instance));
+    assert_eq!(mismatch.message, "", "Clerk's message for a type mismatch is empty");
 }

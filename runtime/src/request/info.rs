@@ -6,8 +6,9 @@ use http::header::{ACCEPT, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use url::Url;
 
-use crate::request::cookies::Cookies;
-use crate::request::flow::DEV_BROWSER;
+use crate::config::ClerkConfig;
+
+use crate::request::cookies::{Cookies, DEV_BROWSER};
 
 const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
@@ -72,6 +73,20 @@ impl RequestInfo {
         let url = Url::parse(&format!("{proto}://{host}")).ok()?;
         (url.path() == "/" && url.query().is_none()).then_some(url)
     }
+}
+
+/// The origin the application is reached at: configured, else derived from the request headers.
+pub(crate) fn app_origin(config: &ClerkConfig, info: Option<&RequestInfo>) -> Option<Url> {
+    config.app_origin.clone().or_else(|| info.and_then(RequestInfo::derived_origin))
+}
+
+/// The current request's absolute URL: origin + path + query, never re-parsed as relative, so a
+/// path of `//evil.com/x` stays a path on our origin.
+/// With both: Clerk's `clerkUrl`, the URL redirects come back to.
+pub(crate) fn current_url(origin: &Url, info: &RequestInfo) -> Option<Url> {
+    let path = info.uri.path_and_query().map_or("/", |p| p.as_str());
+    let path = if path.starts_with('/') { path } else { "/" };
+    Url::parse(&format!("{}{path}", origin.origin().ascii_serialization())).ok()
 }
 
 /// `__clerk_db_jwt` from the query, else the cookie; `None` when empty.

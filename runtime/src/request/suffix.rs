@@ -6,8 +6,7 @@ use std::borrow::Cow;
 
 use crate::config::InstanceFacts;
 use crate::error::TokenError;
-use crate::request::cookies::{js_parse_int, Cookies};
-use crate::request::flow::{CLIENT_UAT, DEV_BROWSER, SESSION};
+use crate::request::cookies::{js_parse_int, Cookies, CLIENT_UAT, DEV_BROWSER, SESSION};
 use crate::verify::jwt::Peek;
 
 /// The chosen flavour's cookies.
@@ -17,8 +16,10 @@ pub(crate) struct SessionCookies<'a> {
     pub(crate) session: Option<Cow<'a, str>>,
     /// `__client_uat` as Clerk reads it (`parseInt(value, 10) || 0`).
     pub(crate) client_uat: i64,
-    /// A dev-browser cookie was sent.
-    pub(crate) dev_browser: bool,
+    /// The dev-browser cookie, unless missing or empty.
+    pub(crate) dev_browser: Option<Cow<'a, str>>,
+    /// The suffixed flavour was chosen (`usesSuffixedCookies()`).
+    pub(crate) suffixed: bool,
     /// The session token decoded (or why it does not decode), when the rules already decoded it.
     pub(crate) peeked: Option<Result<Peek, TokenError>>,
 }
@@ -33,7 +34,7 @@ pub(crate) fn session_cookies<'a>(
 ) -> SessionCookies<'a> {
     let Some(names) = &instance.suffixed else {
         let [session, uat, dev] = cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER]);
-        return chosen(session, uat, dev, None);
+        return chosen(session, uat, dev, None, false);
     };
     let [session, uat, dev, sfx_session, sfx_uat, sfx_dev] =
         cookies.get_many([SESSION, CLIENT_UAT, DEV_BROWSER, &names.session, &names.client_uat, &names.dev_browser]);
@@ -44,9 +45,9 @@ pub(crate) fn session_cookies<'a>(
         let _ = suffixed.peeked.set(unsuffixed.claims_result().clone());
     }
     if uses_suffixed_cookies(&unsuffixed, &suffixed, instance, now_ms) {
-        chosen(suffixed.session, suffixed.uat, sfx_dev, suffixed.peeked.into_inner())
+        chosen(suffixed.session, suffixed.uat, sfx_dev, suffixed.peeked.into_inner(), true)
     } else {
-        chosen(unsuffixed.session, unsuffixed.uat, dev, unsuffixed.peeked.into_inner())
+        chosen(unsuffixed.session, unsuffixed.uat, dev, unsuffixed.peeked.into_inner(), false)
     }
 }
 
@@ -55,11 +56,13 @@ fn chosen<'a>(
     uat: Option<Cow<'a, str>>,
     dev: Option<Cow<'a, str>>,
     peeked: Option<Result<Peek, TokenError>>,
+    suffixed: bool,
 ) -> SessionCookies<'a> {
     SessionCookies {
         session: session.filter(|s| !s.is_empty()),
         client_uat: uat.map_or(0, |v| js_parse_int(&v)),
-        dev_browser: dev.is_some_and(|d| !d.is_empty()),
+        dev_browser: dev.filter(|d| !d.is_empty()),
+        suffixed,
         peeked,
     }
 }

@@ -17,6 +17,7 @@ pub const AUTH_MESSAGE_HEADER: HeaderName = HeaderName::from_static("x-clerk-aut
 /// The headers of a signed-out request, ready to add to its response.
 #[derive(Debug)]
 pub(crate) struct SignedOutHeaders {
+    status: AuthStatus,
     reason: Option<Reason>,
     message: Option<HeaderValue>,
 }
@@ -25,7 +26,8 @@ impl SignedOutHeaders {
     /// The headers of `state`; none when it is signed in. A message that cannot be a header
     /// value is left out.
     pub(crate) fn of(state: &RequestState) -> Option<Self> {
-        (state.status() == AuthStatus::SignedOut).then(|| Self {
+        (state.status() != AuthStatus::SignedIn).then(|| Self {
+            status: state.status(),
             reason: state.reason(),
             message: Some(state.message()).filter(|m| !m.is_empty()).and_then(|m| HeaderValue::try_from(m).ok()),
         })
@@ -40,7 +42,7 @@ impl SignedOutHeaders {
         if let Some(reason) = self.reason {
             add_unless_present(headers, AUTH_REASON_HEADER, reason.header_value());
         }
-        add_unless_present(headers, AUTH_STATUS_HEADER, HeaderValue::from_static(AuthStatus::SignedOut.as_str()));
+        add_unless_present(headers, AUTH_STATUS_HEADER, HeaderValue::from_static(self.status.as_str()));
     }
 }
 

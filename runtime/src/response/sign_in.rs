@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::auth::Auth;
 use crate::config::{has_http_scheme_prefix, ClerkConfig};
-use crate::request::info::RequestInfo;
+use crate::request::info::{app_origin, current_url, RequestInfo};
 use crate::response::rejection::Redirect;
 
 /// Where the user comes back to after signing in (Clerk's `returnBackUrl`).
@@ -24,19 +24,6 @@ pub enum ReturnTo {
 
 /// Longest return URL accepted (security §3.2 R4).
 const MAX_RETURN_URL: usize = 2048;
-
-/// The origin the application is reached at: configured, else derived from the request headers.
-pub(crate) fn app_origin(config: &ClerkConfig, info: Option<&RequestInfo>) -> Option<Url> {
-    config.app_origin.clone().or_else(|| info.and_then(RequestInfo::derived_origin))
-}
-
-/// The current request's absolute URL: origin + path + query, never re-parsed as relative, so a
-/// path of `//evil.com/x` stays a path on our origin.
-pub(crate) fn current_url(origin: &Url, info: &RequestInfo) -> Option<Url> {
-    let path = info.uri.path_and_query().map_or("/", |p| p.as_str());
-    let path = if path.starts_with('/') { path } else { "/" };
-    Url::parse(&format!("{}{path}", origin.origin().ascii_serialization())).ok()
-}
 
 /// Validates a return URL — for instance a `redirect_url` query parameter a sign-in page received
 /// — and resolves it to an absolute URL, or refuses it (`None`).

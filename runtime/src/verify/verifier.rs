@@ -73,13 +73,47 @@ impl Verifier {
     /// an M2M token, a JWT-template token (§5.4) — is refused with `token-type-mismatch` before
     /// any key is fetched, as Clerk's `authenticateRequest` refuses it before `verifyToken`.
     pub(crate) async fn verify(&self, token: &str, now_ms: i64) -> Result<Map<String, Value>, TokenError> {
+        self.verify_with_skew(token, now_ms, self.clock_skew_ms).await
+    }
+
+    /// [`Self::verify`] with another clock skew (Clerk's development clock-skew retry).
+    pub(crate) async fn verify_with_skew(
+        &self,
+        token: &str,
+        now_ms: i64,
+        skew_ms: i64,
+    ) -> Result<Map<String, Value>, TokenError> {
         let decoded = jwt::decode(token)?;
         if !jwt::is_session_token(&decoded) {
             return Err(TokenError::new(Reason::TokenTypeMismatch, ""));
         }
         self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await?;
-        self.check_claims(&decoded.payload, now_ms)?;
+        self.check_claims(&decoded.payload, now_ms, skew_ms)?;
         Ok(decoded.payload)
+    }
+
+    /// Verifies a handshake token (`verifyHandshakeToken`, HEAD): `typ`, `alg`, key and signature
+    /// as for a session token, no time claims; a token of another class (a JWT template, whose
+    /// claims its author controls) is refused. Returns the `handshake` claim: the `Set-Cookie`
+    /// directives, or none when the claim is not an array of strings.
+    pub(crate) async fn verify_handshake(&self, token: &str) -> Result<Vec<String>, TokenError> {
+        let decoded = jwt::decode(token)?;
+        if !jwt::is_session_token(&decoded) {
+            return Err(TokenError::new(Reason::TokenInvalid, "Invalid handshake token category.")
+                .with_action(Action::EnsureClerkJwt));
+        }
+        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await.map_err(|err| {
+            if err.reason() == Reason::TokenInvalidSignature {
+                TokenError::new(Reason::TokenInvalidSignature, "Handshake signature is invalid.")
+            } else {
+                err
+            }
+        })?;
+        let directives = match decoded.payload.get("handshake") {
+            Some(Value::Array(items)) => items.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
+            _ => Some(Vec::new()),
+        };
+        directives.ok_or_else(|| TokenError::new(Reason::TokenInvalid, "The handshake claim holds a non-string."))
     }
 
     /// The JWS layer alone: header, key and signature checks of [`Self::verify`], no claims.
@@ -155,7 +189,7 @@ impl Verifier {
         Ok(())
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64) -> Result<(), TokenError> {
+    fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64, skew_ms: i64) -> Result<(), TokenError> {
         if !claims.get("sub").is_some_and(Value::is_string) {
             return Err(TokenError::new(
                 Reason::TokenVerificationFailed,
@@ -181,7 +215,7 @@ impl Verifier {
         }
         check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
         let now = now_ms as f64;
-        let skew = self.clock_skew_ms as f64;
+        let skew = skew_ms as f64;
         let exp = number_claim(claims, "exp", "expiry date")?.ok_or_else(|| wrong_type("exp", "expiry date", None))?;
         if exp * 1000.0 <= now - skew {
             return Err(TokenError::new(

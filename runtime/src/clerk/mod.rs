@@ -1,5 +1,9 @@
 //! `Clerk`: one configured instance — its configuration and HTTP client, its verifier and its
-//! verified-token cache — and the authentication of a request, top to bottom.
+//! verified-token cache — and the authentication of a request, top to bottom. The steps that
+//! talk to the browser's session at Clerk (resolving a handshake, refreshing, starting a
+//! handshake) are in [`browser`].
+
+mod browser;
 
 use http::{HeaderMap, Method, Request, Uri};
 use std::fmt;
@@ -10,8 +14,10 @@ use crate::auth::{Auth, AuthContext, AuthData};
 use crate::backend::Backend;
 use crate::config::{ClerkConfig, ConfigError};
 use crate::error::{TokenCarrier, TokenError};
-use crate::request::flow::{self, Input, Step};
+use crate::request::flow::{self, AfterFailure, Decision, Step};
+use crate::request::handshake;
 use crate::request::info::RequestInfo;
+use crate::request::Input;
 use crate::verify::cache::{Lifetime, VerifiedCache};
 use crate::verify::jwks::{JwksCache, JwksEndpoint};
 use crate::verify::jwt;
@@ -97,6 +103,12 @@ impl Clerk {
         let input = Input { method, uri, headers, now_ms, peek: &peek };
         let request = RequestInfo::read(uri, headers, config.instance.development);
         let ctx = AuthContext { backend: Arc::clone(&self.0.backend), request: Some(request), infrastructure: false };
+        if let Some(payload) = handshake::payload(&input) {
+            // A payload that cannot be used is logged and the flow goes on, as in Clerk.
+            if let Some(state) = self.resolve_handshake(&input, payload, &ctx).await {
+                return state;
+            }
+        }
         let decision = match flow::before_verification(&input, &config.instance) {
             Step::Done(decision) => decision,
             Step::Verify { token, carrier } => match self.session(&token, input.now_ms).await {
@@ -106,10 +118,19 @@ impl Clerk {
                     }
                     return RequestState::verified(data, ctx);
                 }
-                Err(err) => flow::after_verification(&input, err, carrier),
+                Err(err) => match flow::after_verification(&input, err, carrier, &config.instance) {
+                    AfterFailure::Decided(decision) => decision,
+                    AfterFailure::Refresh(err) => match self.refresh(&input, &ctx).await {
+                        Ok(state) => return state,
+                        Err(reason) => flow::refresh_failed(&input, err, reason),
+                    },
+                },
             },
         };
-        RequestState::signed_out(decision.into_signed_out(), ctx)
+        match decision {
+            Decision::SignedOut(out) => RequestState::signed_out(out, ctx),
+            Decision::Handshake(out) => self.start_handshake(&input, out, ctx),
+        }
     }
 
     /// Verifies one session token (no cookie-flow rules) and builds its [`Auth`]. A token of
