@@ -142,11 +142,12 @@ async fn every_argument_form_follows_the_protect_decision_table() {
     let (k, admin) = bearer(&admin());
     let (_, member) = bearer(&member());
     for path in paths {
-        let page = send(&app, "GET", path, &[PAGE]).await;
+        // A browser of this development instance, with its dev-browser token.
+        let page = send(&app, "GET", path, &[PAGE, ("cookie", "__clerk_db_jwt=db")]).await;
         assert_eq!(page.status, StatusCode::TEMPORARY_REDIRECT, "{path}: signed-out page");
         assert_eq!(
             page.header("location"),
-            Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fapp.example.com%2F{}", &path[1..]))
+            Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fapp.example.com%2F{}&__clerk_db_jwt=db", &path[1..]))
         );
         assert_eq!(send(&app, "GET", path, &[]).await.status, StatusCode::NOT_FOUND, "{path}: signed-out API");
         let refused = send(&app, "GET", path, &[(k, &member), PAGE]).await;

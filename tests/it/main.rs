@@ -8,6 +8,7 @@ mod cache;
 mod claims;
 mod config;
 mod get_token;
+mod handshake;
 mod has;
 mod jwks;
 mod keys;

@@ -13,6 +13,10 @@ use serde_json::json;
 
 const PK: &str = "pk_test_Y2xlcmsuaW5jbHVkZWQua2F0eWRpZC05Mi5sY2wuZGV2JA";
 const SIGN_IN: &str = "https://accounts.included.katydid-92.lcl.dev/sign-in";
+/// A browser of this development instance has its dev-browser token; without it, a page request
+/// goes through Clerk's handshake before any handler (see `case_09_and_10_…`).
+const DEV_BROWSER: (&str, &str) = ("cookie", "__clerk_db_jwt=test_jwt");
+const DB: &str = "&__clerk_db_jwt=test_jwt";
 
 fn config() -> ClerkConfigBuilder {
     pem_config().publishable_key(PK).app_origin("https://www.clerk.com")
@@ -83,7 +87,7 @@ async fn as_user(path: &str, token: &str, extra: &[(&str, &str)]) -> Reply {
 
 #[tokio::test]
 async fn row_1_signed_out_with_unauthenticated_url_redirects_there_for_any_request_kind() {
-    for headers in [&[PAGE][..], &[][..]] {
+    for headers in [&[PAGE, DEV_BROWSER][..], &[][..]] {
         let reply = send(&app(), "GET", "/hello", headers).await;
         assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT);
         assert_eq!(reply.header("location"), Some("https://www.clerk.com/hello"));
@@ -94,11 +98,11 @@ async fn row_1_signed_out_with_unauthenticated_url_redirects_there_for_any_reque
 #[tokio::test]
 async fn row_2_signed_out_page_request_redirects_to_sign_in_with_the_current_url() {
     for page in [PAGE, ("sec-fetch-dest", "iframe"), ("accept", "text/html,application/xhtml+xml,*/*;q=0.8")] {
-        let reply = send(&app(), "GET", "/protected", &[page]).await;
+        let reply = send(&app(), "GET", "/protected", &[page, DEV_BROWSER]).await;
         assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT, "{page:?}");
         assert_eq!(
             reply.header("location"),
-            Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+            Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected{DB}"))
         );
         assert_eq!(reply.header("x-clerk-auth-status"), Some("signed-out"));
     }
@@ -141,7 +145,7 @@ async fn row_7_signed_in_unauthorized_is_404_even_for_a_page_request() {
 
 #[tokio::test]
 async fn case_07_signed_out_with_both_urls_goes_to_unauthenticated_url() {
-    let reply = send(&app(), "GET", "/permission", &[PAGE]).await;
+    let reply = send(&app(), "GET", "/permission", &[PAGE, DEV_BROWSER]).await;
     assert_eq!(reply.header("location"), Some("https://www.clerk.com/unauthenticatedUrl"));
 }
 
@@ -153,11 +157,17 @@ async fn case_08_signed_in_without_permission_goes_to_unauthorized_url() {
 
 #[tokio::test]
 async fn case_09_and_10_sign_in_location_is_exact_and_carries_the_dev_browser_token() {
+    // Without a dev browser, a development instance's page request is a handshake first.
     let reply = send(&app(), "GET", "/protected", &[PAGE]).await;
     assert_eq!(
         reply.header("location"),
-        Some(&*format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2Fprotected"))
+        Some(
+            "https://clerk.included.katydid-92.lcl.dev/v1/client/handshake?redirect_url=https%3A%2F%2Fwww.clerk.com\
+             %2Fprotected&__clerk_api_version=2026-05-12&suffixed_cookies=false&__clerk_hs_reason=dev-browser-missing\
+             &format=nonce"
+        )
     );
+    assert_eq!(reply.header("x-clerk-auth-status"), Some("handshake"));
     let reply = send(&app(), "GET", "/protected", &[PAGE, ("cookie", "__clerk_db_jwt=test_jwt")]).await;
     assert_eq!(
         reply.header("location"),
@@ -334,10 +344,10 @@ fn dashboard_app() -> Router {
 async fn a_protect_layer_covers_every_route_below_it() {
     let app = dashboard_app();
     for path in ["/dashboard", "/dashboard/settings"] {
-        let reply = send(&app, "GET", path, &[PAGE]).await;
+        let reply = send(&app, "GET", path, &[PAGE, DEV_BROWSER]).await;
         assert_eq!(reply.status, StatusCode::TEMPORARY_REDIRECT, "{path}");
         let expected =
-            format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2F{}", &path[1..].replace('/', "%2F"));
+            format!("{SIGN_IN}?redirect_url=https%3A%2F%2Fwww.clerk.com%2F{}{DB}", &path[1..].replace('/', "%2F"));
         assert_eq!(reply.header("location"), Some(expected.as_str()));
         assert_eq!(send(&app, "GET", path, &[]).await.status, StatusCode::NOT_FOUND);
         let (k, v) = bearer(&member_token());

@@ -37,6 +37,20 @@ fn signed_out(state: &RequestState) -> (String, String) {
     (state.reason().unwrap().to_string(), state.message().to_owned())
 }
 
+/// Clerk's `handshake` status: the reason and message, and a redirect to the instance's
+/// Frontend API (`clerk.inspired.puma-74.lcl.dev`).
+fn handshake(state: &RequestState) -> (String, String) {
+    assert_eq!(state.status(), AuthStatus::Handshake);
+    assert!(!state.auth().is_signed_in());
+    let location = state.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://clerk.inspired.puma-74.lcl.dev/v1/client/handshake?redirect_url="),
+        "{location}"
+    );
+    assert_eq!(state.headers()["cache-control"], "no-store");
+    (state.reason().unwrap().to_string(), state.message().to_owned())
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -81,14 +95,14 @@ async fn case_03_azp_outside_authorized_parties_is_signed_out() {
 }
 
 #[tokio::test]
-async fn case_04_expired_header_token_is_signed_out_with_the_handshake_reason() {
+async fn case_04_expired_header_token_gets_a_handshake_with_clerks_reason() {
     let (_server, builder) = setup(PK_TEST).await;
     let state = get(
         &clerk(builder.clock(FixedClock::at_secs(PINNED_SECS + 3600))),
         &[("authorization", &bearer(&fx("mockJwt")))],
     )
     .await;
-    let (reason, message) = signed_out(&state);
+    let (reason, message) = handshake(&state);
     assert_eq!(reason, "session-token-expired-refresh-non-eligible-no-refresh-cookie");
     assert!(message.starts_with("JWT is expired"), "{message}");
     assert!(message.ends_with("(reason=token-expired, token-carrier=header)"), "{message}");
@@ -128,15 +142,17 @@ async fn case_08_zero_client_uat_on_production_is_session_token_and_uat_missing(
 }
 
 #[tokio::test]
-async fn case_09_dev_browser_sync_query_is_signed_out_dev_browser_sync() {
+async fn case_09_dev_browser_sync_query_gets_a_handshake() {
     let (_server, builder) = setup(PK_TEST).await;
     let uri = format!("http://satellite.example/path?__clerk_synced=true&__clerk_db_jwt={}", fx("mockJwt"));
     let state = request(&clerk(builder), "GET", &uri, &[("sec-fetch-dest", "document")]).await;
-    assert_eq!(signed_out(&state).0, "dev-browser-sync");
+    assert_eq!(handshake(&state).0, "dev-browser-sync");
 }
 
 #[tokio::test]
 async fn case_10_primary_responding_to_syncing_is_signed_out() {
+    // Clerk redirects to `__clerk_redirect_url` with the dev-browser token: we run no satellite
+    // sync and stay signed out (README, "Where we differ from Clerk").
     let (_server, builder) = setup(PK_TEST).await;
     let cookie = format!("__client_uat=12345; __session={}; __clerk_db_jwt=deadbeef", fx("mockJwt"));
     let uri = "http://clerk.com/path?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000";
@@ -155,28 +171,28 @@ async fn case_11_no_cookies_on_production_is_session_token_and_uat_missing() {
 }
 
 #[tokio::test]
-async fn case_12_and_14_development_without_dev_browser_token_is_dev_browser_missing() {
+async fn case_12_and_14_development_without_dev_browser_token_gets_a_handshake() {
     let (_server, builder) = setup(PK_TEST).await;
     let clerk = clerk(builder.secret_key("test_deadbeef"));
     assert_eq!(
-        signed_out(&get(&clerk, &[("cookie", &format!("__session={}", fx("mockJwt")))]).await).0,
+        handshake(&get(&clerk, &[("cookie", &format!("__session={}", fx("mockJwt")))]).await).0,
         "dev-browser-missing"
     );
-    assert_eq!(signed_out(&get(&clerk, &[]).await).0, "dev-browser-missing");
+    assert_eq!(handshake(&get(&clerk, &[]).await).0, "dev-browser-missing");
 }
 
 #[tokio::test]
-async fn case_13_session_without_client_uat_is_signed_out() {
+async fn case_13_session_without_client_uat_is_handshake() {
     let (_server, builder) = setup(PK_TEST).await;
     let cookie = format!("__clerk_db_jwt=deadbeef; __session={}", fx("mockJwt"));
-    assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "session-token-but-no-client-uat");
+    assert_eq!(handshake(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "session-token-but-no-client-uat");
 }
 
 #[tokio::test]
-async fn case_16_client_uat_without_session_is_signed_out() {
+async fn case_16_client_uat_without_session_is_handshake() {
     let (_server, builder) = setup(PK_LIVE).await;
     assert_eq!(
-        signed_out(&get(&clerk(builder), &[("cookie", "__client_uat=12345")]).await).0,
+        handshake(&get(&clerk(builder), &[("cookie", "__client_uat=12345")]).await).0,
         "client-uat-but-no-session-token"
     );
 }
@@ -191,13 +207,10 @@ async fn case_17_zero_client_uat_without_session_is_session_token_and_uat_missin
 }
 
 #[tokio::test]
-async fn case_18_session_issued_before_client_uat_is_signed_out() {
+async fn case_18_session_issued_before_client_uat_is_handshake() {
     let (_server, builder) = setup(PK_TEST).await;
     let cookie = format!("__clerk_db_jwt=deadbeef; __client_uat={}; __session={}", PINNED_SECS + 10, fx("mockJwt"));
-    assert_eq!(
-        signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0,
-        "session-token-iat-before-client-uat"
-    );
+    assert_eq!(handshake(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "session-token-iat-before-client-uat");
 }
 
 #[tokio::test]
@@ -224,11 +237,11 @@ async fn case_20_cookie_session_is_signed_in() {
 }
 
 #[tokio::test]
-async fn case_21_expired_cookie_session_is_signed_out_with_the_handshake_reason() {
+async fn case_21_expired_cookie_session_gets_a_handshake_with_clerks_reason() {
     let (_server, builder) = setup(PK_TEST).await;
     let cookie = format!("__clerk_db_jwt=deadbeef; __client_uat={}; __session={}", PINNED_SECS - 10, fx("mockJwt"));
     let state = get(&clerk(builder.clock(FixedClock::at_secs(PINNED_SECS + 3600))), &[("cookie", &cookie)]).await;
-    let (reason, message) = signed_out(&state);
+    let (reason, message) = handshake(&state);
     assert_eq!(reason, "session-token-expired-refresh-non-eligible-no-refresh-cookie");
     assert!(message.starts_with("JWT is expired"), "{message}");
 }
@@ -375,7 +388,7 @@ async fn first_session_cookie_wins() {
 async fn an_encoded_separator_cannot_smuggle_a_session_cookie() {
     let (_server, builder) = setup(PK_LIVE).await;
     let cookie = format!("__client_uat=1; sid=x%3B__session%3D{}", fx("mockJwt"));
-    assert_eq!(signed_out(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "client-uat-but-no-session-token");
+    assert_eq!(handshake(&get(&clerk(builder), &[("cookie", &cookie)]).await).0, "client-uat-but-no-session-token");
 }
 
 #[tokio::test]
@@ -648,7 +661,7 @@ async fn a_remembered_line_does_not_answer_for_it_and_a_second_cookie_line() {
     let clerk = clerk(builder);
     let first = format!("__session={}", fx("mockJwt"));
     for _ in 0..2 {
-        assert_eq!(signed_out(&get(&clerk, &[("cookie", &first)]).await).0, "session-token-but-no-client-uat");
+        assert_eq!(handshake(&get(&clerk, &[("cookie", &first)]).await).0, "session-token-but-no-client-uat");
     }
     let both_lines = get(&clerk, &[("cookie", &first), ("cookie", "__client_uat=1")]).await;
     assert_eq!(both_lines.auth().user_id(), Some(USER));

@@ -101,7 +101,10 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     let done = |reason| Step::Done(maybe_handshake(input, reason, String::new()));
     if instance.development {
         if query_value(input.uri, REDIRECT_URL).is_some_and(|url| !url.is_empty()) {
-            return done(Reason::PrimaryRespondsToSyncing);
+            // Clerk answers a satellite's sync by redirecting to `__clerk_redirect_url` with the
+            // dev-browser token appended: any URL, so a link could send the token anywhere. We
+            // run no satellite sync, so the request ends signed out with Clerk's reason.
+            return Step::Done(signed_out(Reason::PrimaryRespondsToSyncing, ""));
         }
         if has_query_param(input.uri, DEV_BROWSER) {
             return done(Reason::DevBrowserSync);

@@ -1,7 +1,8 @@
 //! A development issuer (feature `testing`): mints Clerk-shaped session tokens with its own RSA
 //! key and plays the Backend API endpoints the runtime calls — `GET /v1/jwks` and
-//! `POST /v1/sessions/{sid}/tokens/{template}` — over real HTTP. For demos and integration
-//! tests, the way Clerk users use testing tokens; never for production.
+//! `POST /v1/sessions/{sid}/tokens/{template}` — over real HTTP, and the Frontend API's part of
+//! Clerk's browser flow (the handshake, its payload, session refresh: [`frontend_api`]). For demos
+//! and integration tests, the way Clerk users use testing tokens; never for production.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -60,9 +61,18 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Claims of every session minted, by `sid`, for template tokens.
     sessions: Mutex<HashMap<String, Map<String, Value>>>,
+    /// A development instance (`pk_test_`), else production (`pk_live_`).
+    development: bool,
+    /// The browsers the Frontend API knows.
+    browsers: Mutex<frontend_api::Browsers>,
 }
 
-fn random_hex(bytes: usize) -> String {
+mod frontend_api;
+
+/// The Frontend API host the issuer's publishable key names (its tokens' `iss`).
+const FRONTEND_API_HOST: &str = "clerk.dev-issuer.local";
+
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0_u8; bytes];
     OsRng.fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
@@ -84,6 +94,21 @@ impl TestIssuer {
     /// Only if the operating system's random source fails.
     #[must_use]
     pub fn with_clock(clock: impl Clock) -> Self {
+        Self::build(Arc::new(clock), true)
+    }
+
+    /// A production instance's issuer (`pk_live_` publishable key, `sk_live_` secret key): its
+    /// Frontend API knows a browser by a `__client` cookie instead of a dev-browser token and
+    /// hands a handshake back in a cookie.
+    ///
+    /// # Panics
+    /// Only if the operating system's random source fails.
+    #[must_use]
+    pub fn production(clock: impl Clock) -> Self {
+        Self::build(Arc::new(clock), false)
+    }
+
+    fn build(clock: Arc<dyn Clock>, development: bool) -> Self {
         let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA key generation with the OS random source");
         let public = key.to_public_key();
         let kid = format!("ins_dev_{}", random_hex(8));
@@ -98,10 +123,12 @@ impl TestIssuer {
             jwk,
             public_pem,
             kid,
-            secret_key: format!("sk_test_dev_{}", random_hex(16)),
-            issuer: "https://clerk.dev-issuer.local".to_owned(),
-            clock: Arc::new(clock),
+            secret_key: format!("{}_dev_{}", if development { "sk_test" } else { "sk_live" }, random_hex(16)),
+            issuer: format!("https://{FRONTEND_API_HOST}"),
+            clock,
             sessions: Mutex::default(),
+            development,
+            browsers: Mutex::default(),
         }))
     }
 
@@ -135,6 +162,16 @@ impl TestIssuer {
         ClerkConfig::builder().secret_key(self.secret_key()).api_url(api_url)
     }
 
+    /// The instance's publishable key: `pk_test_` (or `pk_live_` for [`TestIssuer::production`])
+    /// naming the issuer's Frontend API host, whose tokens' `iss` it matches. With it the runtime
+    /// runs Clerk's whole cookie flow; point `CLERK_PROXY_URL` at where [`TestIssuer::router`]
+    /// is served so that handshakes reach this issuer.
+    #[must_use]
+    pub fn publishable_key(&self) -> String {
+        let prefix = if self.0.development { "pk_test_" } else { "pk_live_" };
+        format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(format!("{FRONTEND_API_HOST}$")))
+    }
+
     /// Starts a session token for `user_id`; finish it with [`SessionBuilder::mint`].
     pub fn session(&self, user_id: &str) -> SessionBuilder {
         let now = self.0.clock.now_ms() / 1000;
@@ -155,6 +192,13 @@ impl TestIssuer {
         self.sign_with_header(json!({"alg": "RS256", "kid": self.0.kid, "typ": "JWT"}), claims)
     }
 
+    /// Signs `claims` as a JWT-template token (header `cat: cl_B7d4PD222AAA`), as Clerk signs the
+    /// tokens of its JWT templates with the instance key: never accepted as a session.
+    #[must_use]
+    pub fn sign_template(&self, claims: &Value) -> String {
+        self.sign_as(JWT_TEMPLATE, claims)
+    }
+
     /// Signs `claims` as a token of category `cat` (header `cat`, as Clerk stamps the class of
     /// every JWT its instance key signs: `cl_B7d4PD111AAA` session tokens, `cl_B7d4PD222AAA`
     /// JWT-template tokens).
@@ -172,10 +216,16 @@ impl TestIssuer {
     /// The issuer's Backend API: `GET /v1/jwks` and `POST /v1/sessions/{sid}/tokens/{template}`,
     /// both requiring `Authorization: Bearer <secret key>`. Templates: `supabase` (audience and
     /// role `authenticated`) and any other name (the session's subject and organisation).
+    ///
+    /// Also the browser flow ([`frontend_api`]): `GET /v1/client/handshake` (Frontend API),
+    /// `GET /v1/clients/handshake_payload` and `POST /v1/sessions/{sid}/refresh` (Backend API).
     pub fn router<S>(&self) -> Router<S> {
         Router::new()
             .route("/v1/jwks", get(serve_jwks))
             .route("/v1/sessions/{sid}/tokens/{template}", post(serve_template))
+            .route("/v1/client/handshake", get(frontend_api::handshake))
+            .route("/v1/clients/handshake_payload", get(frontend_api::handshake_payload))
+            .route("/v1/sessions/{sid}/refresh", post(frontend_api::refresh))
             .with_state(self.clone())
     }
 
@@ -197,11 +247,11 @@ impl fmt::Debug for TestIssuer {
     }
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], Body::from(body.to_string())).into_response()
 }
 
-fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(status, &json!({"errors": [{"code": code, "message": message, "long_message": message}]}))
 }
 
@@ -297,6 +347,14 @@ impl SessionBuilder {
         self.claim("sts", json!("pending"))
     }
 
+    /// The same session with its times taken again from the issuer's clock (same lifetime).
+    fn renewed(&self) -> Self {
+        let time = |name: &str| self.claims.get(name).and_then(Value::as_i64).unwrap_or_default();
+        let lifetime = time("exp") - time("iat");
+        let now = self.issuer.0.clock.now_ms() / 1000;
+        self.clone().claim("iat", json!(now)).claim("nbf", json!(now - 10)).claim("exp", json!(now + lifetime))
+    }
+
     /// How long the token lives (Clerk: 60 s, the default).
     pub fn lifetime(self, lifetime: Duration) -> Self {
         let iat = self.claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
@@ -348,7 +406,7 @@ impl SessionBuilder {
 }
 
 /// The `cat` header of session tokens.
-const SESSION_TOKEN: &str = "cl_B7d4PD111AAA";
+pub(super) const SESSION_TOKEN: &str = "cl_B7d4PD111AAA";
 /// The `cat` header of JWT-template tokens: never accepted as a session.
 const JWT_TEMPLATE: &str = "cl_B7d4PD222AAA";
 
