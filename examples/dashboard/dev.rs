@@ -1,5 +1,8 @@
 //! The embedded development issuer's pages: `GET /sign-in` lists the demo users, `POST /sign-in`
-//! sets `__session` and `__client_uat` as Clerk's front end does, `POST /sign-out` clears them.
+//! signs the browser's client (its dev-browser token) in at the issuer and sets `__session` and
+//! `__client_uat` as Clerk's front end does, `POST /sign-out` signs it out and clears them.
+//! Tokens live 60 seconds, as Clerk's do: when one expires, the next page load goes through
+//! Clerk's handshake with the issuer and comes back with a fresh one.
 
 use axum::extract::{Form, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -9,7 +12,6 @@ use axum::Router;
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{validate_return_url, Auth};
 use serde::Deserialize;
-use std::time::Duration;
 
 use super::pages;
 
@@ -48,15 +50,12 @@ pub const DEMO_USERS: &[DemoUser] = &[
     DemoUser { key: "nora", name: "Nora Solo", blurb: "Signed in with no active organization", org: None, v2: false },
 ];
 
-/// Demo sessions last an hour: there is no front-end script refreshing the 60-second tokens
-/// Clerk would issue.
-const DEMO_SESSION: Duration = Duration::from_secs(3600);
-
 pub(super) fn sign_in_routes(issuer: TestIssuer) -> Router {
+    let issuer_out = issuer.clone();
     Router::new()
         .route("/sign-in", get(sign_in_page))
         .route("/sign-in", post(move |headers: HeaderMap, form: Form<SignIn>| sign_in(issuer.clone(), headers, form)))
-        .route("/sign-out", post(sign_out))
+        .route("/sign-out", post(move |headers: HeaderMap| sign_out(issuer_out.clone(), headers)))
 }
 
 #[derive(Deserialize)]
@@ -105,12 +104,33 @@ fn request_origin(headers: &HeaderMap) -> Option<url::Url> {
     (origin.path() == "/").then_some(origin)
 }
 
+/// The browser's client at the issuer: its dev-browser token, if the issuer knows it.
+fn dev_browser(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|line| line.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix("__clerk_db_jwt="))
+        .map(str::to_owned)
+        .find(|db| !db.is_empty())
+}
+
+fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
 async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
     let Some(user) = DEMO_USERS.iter().find(|u| u.key == form.user) else {
         return (StatusCode::BAD_REQUEST, "unknown demo user").into_response();
     };
     let origin = request_origin(&headers);
-    let mut session = issuer.session(&format!("user_demo_{}", user.key)).lifetime(DEMO_SESSION);
+    let mut session = issuer.session(&format!("user_demo_{}", user.key));
     if let Some(origin) = &origin {
         session = session.azp(&origin.origin().ascii_serialization());
     }
@@ -120,29 +140,31 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
     if user.v2 {
         session = session.v2();
     }
-    let iat = session.claims()["iat"].as_i64().unwrap_or_default();
-    let token = session.mint();
     // Only same-origin targets: anything else lands on the home page.
     let target = form
         .redirect_url
         .filter(|r| !r.is_empty())
         .and_then(|r| validate_return_url(&r, origin.as_ref(), &[]))
         .map_or_else(|| "/".to_owned(), String::from);
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
-    for cookie in
-        [format!("__session={token}; Path=/; SameSite=Lax"), format!("__client_uat={iat}; Path=/; SameSite=Lax")]
-    {
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
+    let response = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
+    let (client, mut cookies) = match dev_browser(&headers) {
+        Some(client) => (client, Vec::new()),
+        // A browser that has not been through a handshake yet gets its dev browser here.
+        None => {
+            let client = issuer.new_client();
+            let cookie = format!("__clerk_db_jwt={client}; Path=/; SameSite=Lax");
+            (client, vec![cookie])
         }
-    }
-    response
+    };
+    cookies.extend(issuer.sign_in_client(&client, session));
+    with_cookies(response, &cookies)
 }
 
-async fn sign_out() -> Response {
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-    for cookie in ["__session=; Path=/; Max-Age=0; SameSite=Lax", "__client_uat=0; Path=/; SameSite=Lax"] {
-        response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static(cookie));
-    }
-    response
+async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
+    let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    let cookies = match dev_browser(&headers) {
+        Some(client) => issuer.sign_out_client(&client),
+        None => vec!["__session=; Path=/; Max-Age=0; SameSite=Lax".to_owned(), "__client_uat=0; Path=/; SameSite=Lax".to_owned()],
+    };
+    with_cookies(response, &cookies)
 }

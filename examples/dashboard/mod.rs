@@ -61,8 +61,10 @@ pub async fn run_from_env() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The configuration of development mode: the issuer's Backend API is this server's
-/// `/__dev/issuer`, sign-in is `/sign-in`; `CLERK_AUTHORIZED_PARTIES` and the rest still apply.
+/// The configuration of development mode: a development instance (the issuer's `pk_test_`
+/// key) whose Frontend API and Backend API are this server's `/__dev/issuer`, so that Clerk's
+/// handshake and dev-browser flow run against the embedded issuer; sign-in is `/sign-in`.
+/// `CLERK_AUTHORIZED_PARTIES` and the rest still apply.
 ///
 /// # Errors
 /// A malformed variable.
@@ -74,9 +76,10 @@ pub fn dev_clerk(
     let api = format!("http://{addr}/__dev/issuer");
     let config = ClerkConfig::from_vars(|name| match name {
         "CLERK_SECRET_KEY" => Some(issuer.secret_key().to_owned()),
-        "CLERK_API_URL" => Some(api.clone()),
+        "CLERK_PUBLISHABLE_KEY" => Some(issuer.publishable_key()),
+        "CLERK_API_URL" | "CLERK_PROXY_URL" => Some(api.clone()),
         "CLERK_SIGN_IN_URL" => Some("/sign-in".to_owned()),
-        "CLERK_PUBLISHABLE_KEY" | "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY" | "CLERK_JWT_KEY" | "CLERK_JWKS_URL" => None,
+        "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY" | "CLERK_JWT_KEY" | "CLERK_JWKS_URL" => None,
         other => env(other),
     })?;
     Clerk::new(config)

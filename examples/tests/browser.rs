@@ -52,8 +52,11 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let issuer = TestIssuer::new();
-    let clerk = dev_clerk(&issuer, addr, |_| None).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(issuer))).await.unwrap() });
+    // Tokens that expire within the test (Clerk's live 60 s), checked without clock skew.
+    issuer.set_token_lifetime(Duration::from_secs(3));
+    let clerk = dev_clerk(&issuer, addr, |name| (name == "CLERK_CLOCK_SKEW_IN_MS").then(|| "0".to_owned())).unwrap();
+    let served = issuer.clone();
+    tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(served))).await.unwrap() });
     let base = format!("http://{addr}");
 
     let (_driver, driver_url) = start_chromedriver().await;
@@ -71,8 +74,11 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     let browser =
         ClientBuilder::rustls().unwrap().capabilities(caps).connect(&driver_url).await.expect("a WebDriver session");
 
-    // Signed out: /dashboard sends the browser to sign-in with the right redirect_url.
+    // Signed out, first visit: the browser has no dev browser yet, goes through Clerk's
+    // handshake with the issuer, and /dashboard then sends it to sign-in with the right
+    // redirect_url.
     browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(issuer.handshake_count(), 1, "the first page load went through the handshake");
     let url = browser.current_url().await.unwrap();
     assert_eq!(url.path(), "/sign-in");
     let redirect: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
@@ -93,6 +99,17 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     std::fs::write(artifacts.join("dashboard-signed-in.png"), &png).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
 
+    // The session token expires; a reload goes through the handshake and lands on the page
+    // signed in, never on the sign-in page.
+    let token_before = browser.get_named_cookie("__session").await.unwrap().value().to_owned();
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(issuer.handshake_count(), 2, "the expired session went through the handshake");
+    assert_eq!(browser.current_url().await.unwrap().as_str(), format!("{base}/dashboard"));
+    assert_eq!(browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap(), "user_demo_ada");
+    let token_after = browser.get_named_cookie("__session").await.unwrap().value().to_owned();
+    assert_ne!(token_before, token_after, "a fresh token came back from the handshake");
+
     // The has()-gated page shows its content to the admin.
     browser.goto(&format!("{base}/team-settings")).await.unwrap();
     let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
@@ -112,6 +129,17 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
             url::form_urlencoded::byte_serialize(format!("{base}/dashboard").as_bytes()).collect::<String>()
         ))
     );
+
+    // An issuer that never sets a session: the handshake loop stops after three redirects and
+    // the browser lands on the sign-in page.
+    browser.find(Locator::Id("sign-in-ada")).await.unwrap().click().await.unwrap();
+    browser.wait().for_element(Locator::Id("who")).await.unwrap();
+    issuer.set_handshake_without_session(true);
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let before = issuer.handshake_count();
+    browser.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert_eq!(issuer.handshake_count() - before, 3, "three handshakes, then signed out");
+    assert_eq!(browser.current_url().await.unwrap().path(), "/sign-in");
 
     browser.close().await.unwrap();
 }

@@ -53,6 +53,26 @@ impl Site {
         request.send().await.unwrap()
     }
 
+    /// A browser's first page load on the development instance, followed hop by hop: no
+    /// dev-browser token yet, so Clerk's handshake runs with the embedded issuer and the browser
+    /// comes back to `path` with one. Returns the Cookie header it has then, and the page.
+    async fn first_visit(&self, path: &str) -> (String, reqwest::Response) {
+        let to_issuer = self.get(path, None, true).await;
+        assert_eq!(to_issuer.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert!(location(&to_issuer).starts_with(&format!("{}/__dev/issuer/v1/client/handshake?", self.base)));
+        assert_eq!(to_issuer.headers()["x-clerk-auth-reason"], "dev-browser-missing");
+        let back = self.http.get(location(&to_issuer)).send().await.unwrap();
+        assert_eq!(back.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert!(location(&back).contains("__clerk_handshake_nonce="), "{}", location(&back));
+        let resolved = self.http.get(location(&back)).header("sec-fetch-dest", "document").send().await.unwrap();
+        assert_eq!(resolved.status(), StatusCode::TEMPORARY_REDIRECT, "a development instance cleans the URL");
+        assert_eq!(location(&resolved), format!("{}{path}", self.base));
+        let cookie = cookies_of(&resolved);
+        assert!(cookie.contains("__clerk_db_jwt=dvb_"), "{cookie}");
+        let page = self.get(path, Some(&cookie), true).await;
+        (cookie, page)
+    }
+
     /// Signs in through the sign-in form; returns the Cookie header to send from then on.
     async fn sign_in(&self, user: &str, redirect_url: &str) -> (String, reqwest::Response) {
         let response = self
@@ -73,6 +93,19 @@ impl Site {
     }
 }
 
+/// The cookies a response sets, as a `Cookie` header (cleared ones left out).
+fn cookies_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| !c.contains("Max-Age=0"))
+        .filter_map(|c| c.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn location(response: &reqwest::Response) -> &str {
     response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
@@ -81,12 +114,12 @@ fn location(response: &reqwest::Response) -> &str {
 async fn development_mode_walks_every_route() {
     let site = Site::development().await;
     assert_eq!(site.get("/healthz", None, false).await.text().await.unwrap(), "ok");
-    let home = site.get("/", None, true).await;
+    let (db, home) = site.first_visit("/").await;
     assert_eq!(home.status(), StatusCode::OK);
     assert!(home.text().await.unwrap().contains("Signed out"));
 
     // Signed out: the protected tree redirects pages to sign-in and 404s the rest.
-    let redirect = site.get("/dashboard", None, true).await;
+    let redirect = site.get("/dashboard", Some(&db), true).await;
     assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
     let expected = format!(
         "{}/sign-in?redirect_url={}",
@@ -99,7 +132,7 @@ async fn development_mode_walks_every_route() {
     assert_eq!((data.status(), data.text().await.unwrap().as_str()), (StatusCode::UNAUTHORIZED, "Unauthorized"));
     let me: Value = site.get("/api/me", None, false).await.json().await.unwrap();
     assert_eq!((me["userId"].clone(), me["orgRole"].clone()), (Value::Null, Value::Null));
-    let sign_in_page = site.get("/sign-in?redirect_url=%2Fdashboard", None, true).await.text().await.unwrap();
+    let sign_in_page = site.get("/sign-in?redirect_url=%2Fdashboard", Some(&db), true).await.text().await.unwrap();
     for user in ["ada", "max", "nora"] {
         assert!(sign_in_page.contains(&format!("id=\"sign-in-{user}\"")), "{user}");
     }
@@ -132,7 +165,8 @@ async fn development_mode_walks_every_route() {
     let claims: Value = serde_json::from_slice(&base64_url(payload)).unwrap();
     assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), Some("user_demo_ada")));
     // The template token is not a session: presented as one, it is refused (§5.4).
-    let as_session = format!("__client_uat=1; __session={template}");
+    let dev_browser = db.split("; ").find(|c| c.starts_with("__clerk_db_jwt=")).unwrap();
+    let as_session = format!("{dev_browser}; __client_uat=1; __session={template}");
     let refused = site.get("/api/me", Some(&as_session), false).await;
     assert_eq!(refused.headers()["x-clerk-auth-reason"], "token-type-mismatch");
     let dashboard = site.get("/dashboard", Some(&as_session), true).await;

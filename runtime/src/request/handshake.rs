@@ -42,7 +42,7 @@ pub(crate) enum Payload {
 /// The payload to resolve, when the cookie flow applies (no token in `Authorization`): the nonce
 /// (query, else cookie), else the token (query, else cookie). Empty values are absent.
 pub(crate) fn payload(input: &Input<'_>) -> Option<Payload> {
-    if header_token(input.headers) != HeaderToken::Absent {
+    if header_token(input.headers) != HeaderToken::Absent || !may_carry_payload(input) {
         return None;
     }
     let cookies = Cookies::parse(input.headers);
@@ -52,6 +52,19 @@ pub(crate) fn payload(input: &Input<'_>) -> Option<Payload> {
             .or_else(|| cookies.get(name).map(Cow::into_owned).filter(|v| !v.is_empty()))
     };
     read(HANDSHAKE_NONCE).map(Payload::Nonce).or_else(|| read(HANDSHAKE).map(Payload::Token))
+}
+
+/// A quick look before any parsing, so that a request without a payload pays one scan: a cookie
+/// line naming `__clerk_handshake…`, or a query that names it or has percent-escapes (a query
+/// key may be encoded).
+fn may_carry_payload(input: &Input<'_>) -> bool {
+    let in_query = input.uri.query().is_some_and(|q| q.contains(HANDSHAKE) || q.contains('%'));
+    in_query
+        || input
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .any(|line| memchr::memmem::find(line.as_bytes(), HANDSHAKE.as_bytes()).is_some())
 }
 
 /// What a handshake redirect or a refresh reads of the browser (Clerk's `AuthenticateContext`).

@@ -36,6 +36,8 @@ pub(super) struct Browsers {
     refresh_tokens: HashMap<String, String>,
     /// A broken instance: handshakes set no session (to show the redirect-loop guard).
     handshake_without_session: bool,
+    /// Handshakes served so far.
+    handshakes: usize,
 }
 
 impl TestIssuer {
@@ -84,6 +86,12 @@ impl TestIssuer {
     /// match the application's would): the application's redirect-loop guard then ends it.
     pub fn set_handshake_without_session(&self, on: bool) {
         self.browsers().handshake_without_session = on;
+    }
+
+    /// How many handshakes the Frontend API has served.
+    #[must_use]
+    pub fn handshake_count(&self) -> usize {
+        self.browsers().handshakes
     }
 
     fn cookie_suffix(&self) -> String {
@@ -146,7 +154,8 @@ pub(super) async fn handshake(State(issuer): State<TestIssuer>, uri: Uri, header
         None => (issuer.new_client(), true),
     };
     let (session, without) = {
-        let browsers = issuer.browsers();
+        let mut browsers = issuer.browsers();
+        browsers.handshakes += 1;
         (browsers.clients.get(&client).cloned().flatten(), browsers.handshake_without_session)
     };
     let suffixed = param("suffixed_cookies").as_deref() == Some("true");

@@ -63,6 +63,8 @@ struct Inner {
     sessions: Mutex<HashMap<String, Map<String, Value>>>,
     /// A development instance (`pk_test_`), else production (`pk_live_`).
     development: bool,
+    /// How long new session tokens live, in seconds (Clerk: 60).
+    token_lifetime: std::sync::atomic::AtomicI64,
     /// The browsers the Frontend API knows.
     browsers: Mutex<frontend_api::Browsers>,
 }
@@ -128,6 +130,7 @@ impl TestIssuer {
             clock,
             sessions: Mutex::default(),
             development,
+            token_lifetime: std::sync::atomic::AtomicI64::new(60),
             browsers: Mutex::default(),
         }))
     }
@@ -172,6 +175,13 @@ impl TestIssuer {
         format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(format!("{FRONTEND_API_HOST}$")))
     }
 
+    /// How long the session tokens started from now on live (default 60 s, Clerk's lifetime),
+    /// including those the Frontend API mints at a handshake or a refresh.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        let secs = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        self.0.token_lifetime.store(secs, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Starts a session token for `user_id`; finish it with [`SessionBuilder::mint`].
     pub fn session(&self, user_id: &str) -> SessionBuilder {
         let now = self.0.clock.now_ms() / 1000;
@@ -181,7 +191,8 @@ impl TestIssuer {
         claims.insert("iss".into(), json!(self.0.issuer));
         claims.insert("iat".into(), json!(now));
         claims.insert("nbf".into(), json!(now - 10));
-        claims.insert("exp".into(), json!(now + 60));
+        let lifetime = self.0.token_lifetime.load(std::sync::atomic::Ordering::Relaxed);
+        claims.insert("exp".into(), json!(now + lifetime));
         claims.insert("sts".into(), json!("active"));
         SessionBuilder { issuer: self.clone(), claims, org: None, permissions: Vec::new(), v2: false }
     }
