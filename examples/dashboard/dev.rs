@@ -164,7 +164,10 @@ async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
     let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     let cookies = match dev_browser(&headers) {
         Some(client) => issuer.sign_out_client(&client),
-        None => vec!["__session=; Path=/; Max-Age=0; SameSite=Lax".to_owned(), "__client_uat=0; Path=/; SameSite=Lax".to_owned()],
+        None => vec![
+            "__session=; Path=/; Max-Age=0; SameSite=Lax".to_owned(),
+            "__client_uat=0; Path=/; SameSite=Lax".to_owned(),
+        ],
     };
     with_cookies(response, &cookies)
 }

@@ -82,6 +82,9 @@ pub enum Reason {
     DevBrowserSync,
     /// `primary-responds-to-syncing`: a primary domain answering a satellite sync.
     PrimaryRespondsToSyncing,
+    /// `primary-domain-cross-origin-sync`: a signed-in page load that came from another site
+    /// goes through a handshake once, to pick up a session changed elsewhere.
+    PrimaryDomainCrossOriginSync,
     /// `token-type-mismatch`: a machine, template or M2M token where a session token belongs.
     TokenTypeMismatch,
 }
@@ -141,6 +144,7 @@ reason_strings! {
     DevBrowserMissing => "dev-browser-missing",
     DevBrowserSync => "dev-browser-sync",
     PrimaryRespondsToSyncing => "primary-responds-to-syncing",
+    PrimaryDomainCrossOriginSync => "primary-domain-cross-origin-sync",
     TokenTypeMismatch => "token-type-mismatch",
 }
 

@@ -473,3 +473,18 @@ async fn without_a_publishable_key_there_is_no_handshake_and_the_reason_stays() 
     assert_eq!((reply.status.as_u16(), reply.body.as_str()), (200, "page"));
     assert_eq!(reply.header("x-clerk-auth-reason"), Some("client-uat-but-no-session-token"));
 }
+
+#[tokio::test]
+async fn a_signed_in_page_load_from_another_site_syncs_through_one_handshake() {
+    let site = new_site(false, |c| c).await;
+    let (_, cookies) = site.signed_in_browser("user_x");
+    let from_elsewhere = site.get("/p", &[PAGE, ("cookie", &cookies), ("referer", "https://news.example/")]).await;
+    assert_eq!(from_elsewhere.status, 307);
+    assert_eq!(from_elsewhere.header("x-clerk-auth-reason"), Some("primary-domain-cross-origin-sync"));
+    // Coming back (within the burst) it is not asked again, nor from the app's own pages.
+    let cookie = format!("{cookies}; __clerk_redirect_count=1");
+    let back = site.get("/p", &[PAGE, ("cookie", &cookie), ("referer", "https://news.example/")]).await;
+    assert_eq!((back.status.as_u16(), back.body.as_str()), (200, "user_x"));
+    let inside = site.get("/p", &[PAGE, ("cookie", &cookies), ("referer", "http://app.test/home")]).await;
+    assert_eq!((inside.status.as_u16(), inside.body.as_str()), (200, "user_x"));
+}

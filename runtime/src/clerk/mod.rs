@@ -16,7 +16,7 @@ use crate::config::{ClerkConfig, ConfigError};
 use crate::error::{TokenCarrier, TokenError};
 use crate::request::flow::{self, AfterFailure, Decision, Step};
 use crate::request::handshake;
-use crate::request::info::RequestInfo;
+use crate::request::info::{app_origin, RequestInfo};
 use crate::request::Input;
 use crate::verify::cache::{Lifetime, VerifiedCache};
 use crate::verify::jwks::{JwksCache, JwksEndpoint};
@@ -112,11 +112,16 @@ impl Clerk {
         let decision = match flow::before_verification(&input, &config.instance) {
             Step::Done(decision) => decision,
             Step::Verify { token, carrier } => match self.session(&token, input.now_ms).await {
+                Ok(data) if carrier == TokenCarrier::Header => return RequestState::verified(data, ctx),
                 Ok(data) => {
-                    if carrier == TokenCarrier::Cookie && data.lacks_azp() {
+                    if data.lacks_azp() {
                         warn_cookie_token_without_azp();
                     }
-                    return RequestState::verified(data, ctx);
+                    let origin = || app_origin(config, ctx.request.as_ref());
+                    match flow::cross_origin_sync(&input, &config.instance, origin) {
+                        Some(decision) => decision,
+                        None => return RequestState::verified(data, ctx),
+                    }
                 }
                 Err(err) => match flow::after_verification(&input, err, carrier, &config.instance) {
                     AfterFailure::Decided(decision) => decision,

@@ -106,6 +106,9 @@ pub(crate) struct InstanceFacts {
     /// The Frontend API's handshake endpoint: `https://{frontend API}/v1/client/handshake`, or
     /// under `CLERK_PROXY_URL` when set. `None` without a publishable key: no handshake then.
     pub(crate) handshake_url: Option<Url>,
+    /// The Account Portal's origin derived from the Frontend API (`buildAccountsBaseUrl`); not
+    /// derived behind a proxy URL, as in Clerk.
+    pub(crate) accounts_origin: Option<String>,
 }
 
 /// The suffixed cookie names of an instance (§5.2).
@@ -137,6 +140,7 @@ impl InstanceFacts {
                 refresh: format!("__refresh_{suffix}"),
             }),
             handshake_url,
+            accounts_origin: proxy_url.is_none().then(|| pk.accounts_base_url()),
         }
     }
 }

@@ -133,6 +133,50 @@ fn cookie_path<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     Step::Verify { token: session, carrier: TokenCarrier::Cookie }
 }
 
+/// `primary-domain-cross-origin-sync` (HEAD): a cookie session that verified, on a GET document
+/// navigation whose `Referer` is another origin than the application's (`origin`, read only when
+/// needed) and not this instance's Frontend API or Account Portal, goes through a handshake once
+/// (no handshake yet in this burst), so that a session changed on another domain is picked up.
+pub(crate) fn cross_origin_sync(
+    input: &Input<'_>,
+    instance: &InstanceFacts,
+    origin: impl FnOnce() -> Option<url::Url>,
+) -> Option<Decision> {
+    let referrer = input.headers.get(http::header::REFERER)?;
+    if input.method != Method::GET || input.headers.get(SEC_FETCH_DEST)?.as_bytes() != b"document" {
+        return None;
+    }
+    let referrer = url::Url::parse(referrer.to_str().ok()?).ok()?;
+    let origin = origin()?;
+    if referrer.origin() == origin.origin() || is_known_clerk_referrer(&referrer, instance) {
+        return None;
+    }
+    let count = Cookies::parse(input.headers).get(REDIRECT_COUNT);
+    if count.is_some_and(|count| crate::request::handshake::redirect_count(&count) != 0) {
+        return None;
+    }
+    let message = "Cross-origin request from satellite domain requires handshake".to_owned();
+    Some(maybe_handshake(input, Reason::PrimaryDomainCrossOriginSync, message))
+}
+
+/// `isKnownClerkReferrer`: the Frontend API's host, a development Account Portal (not on a
+/// production instance), or the Account Portal derived from the Frontend API.
+fn is_known_clerk_referrer(referrer: &url::Url, instance: &InstanceFacts) -> bool {
+    let host = referrer.host_str().unwrap_or_default();
+    if instance.handshake_url.as_ref().and_then(url::Url::host_str) == Some(host) && !host.is_empty() {
+        return true;
+    }
+    let legacy_dev = host.starts_with("accounts.")
+        && [".lcl.dev", ".lclstage.dev", ".lclclerk.com"].iter().any(|s| host.ends_with(s));
+    let current_dev = [".accounts.dev", ".accountsstage.dev", ".accounts.lclclerk.com"]
+        .iter()
+        .any(|s| host.ends_with(s) && !host.ends_with(&format!(".clerk{s}")));
+    if !instance.production && (legacy_dev || current_dev) {
+        return true;
+    }
+    instance.accounts_origin.as_deref() == Some(referrer.origin().ascii_serialization().as_str())
+}
+
 /// `handleSessionTokenError` (HEAD): an expired token with a refresh cookie on a GET is
 /// refreshed first (`isRequestEligibleForRefresh`); otherwise see [`token_error`].
 pub(crate) fn after_verification(

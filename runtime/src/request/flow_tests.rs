@@ -140,7 +140,8 @@ fn the_decisions_before_verification_follow_clerks_order() {
             "/?__clerk_db_jwt=x&__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000",
             vec![doc.clone(), cookie("__clerk_db_jwt=y")],
             PK_TEST,
-            Handshake(R::PrimaryRespondsToSyncing),
+            // Clerk redirects to the satellite here; we run no satellite sync (README).
+            SignedOut(R::PrimaryRespondsToSyncing),
         ),
         (
             &get,
@@ -376,4 +377,99 @@ fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
     let mismatch = TokenError::new(Reason::TokenTypeMismatch, "");
     let mismatch = into_signed_out(after_verification(&input, mismatch, TokenCarrier::Header, &instance));
     assert_eq!(mismatch.message, "", "Clerk's message for a type mismatch is empty");
+}
+
+#[test]
+fn a_signed_in_navigation_from_another_site_goes_through_one_handshake() {
+    // `request.test.ts` (HEAD), "cross-origin sync": the application is at https://app.example.com.
+    let origin = || Some(url::Url::parse("https://app.example.com").unwrap());
+    let rows: &[(&str, &Method, &[(&str, &str)], &str, bool)] = &[
+        (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://satellite.example/page")], "cross-origin", true),
+        (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://www.google.com/")], "cross-site", true),
+        (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://app.example.com/other")], "same origin", false),
+        (PK_LIVE, &Method::GET, &[DOCUMENT], "no referer", false),
+        (PK_LIVE, &Method::POST, &[DOCUMENT, ("referer", "https://satellite.example/")], "POST", false),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[("sec-fetch-dest", "empty"), ("referer", "https://satellite.example/")],
+            "fetch",
+            false,
+        ),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[("sec-fetch-dest", "iframe"), ("referer", "https://satellite.example/")],
+            "iframe",
+            false,
+        ),
+        (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "not a url")], "invalid referer", false),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://accounts.evil.example/")],
+            "unrelated accounts.*",
+            true,
+        ),
+        (
+            PK_TEST,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://foo-bar-13.accounts.dev/sign-in")],
+            "dev portal on dev",
+            false,
+        ),
+        (
+            PK_TEST,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://accounts.foo.bar-13.lcl.dev/")],
+            "legacy dev portal on dev",
+            false,
+        ),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://foo-bar-13.accounts.dev/sign-in")],
+            "dev portal on prod",
+            true,
+        ),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://accounts.inspired.puma-74.lcl.dev/sign-in")],
+            "own portal",
+            false,
+        ),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://clerk.inspired.puma-74.lcl.dev/v1/x")],
+            "own FAPI",
+            false,
+        ),
+        (
+            PK_LIVE,
+            &Method::GET,
+            &[DOCUMENT, ("referer", "https://x.example/"), ("cookie", "__clerk_redirect_count=1")],
+            "in a burst",
+            false,
+        ),
+    ];
+    for (pk, method, headers, what, handshake) in rows {
+        let mut map = HeaderMap::new();
+        for (name, value) in *headers {
+            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let uri = Uri::from_static("/");
+        let input = Input { method, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+        let decision = cross_origin_sync(&input, &instance(pk), origin);
+        match decision {
+            Some(Decision::Handshake(out)) => {
+                assert!(*handshake, "{what}: a handshake");
+                assert_eq!(out.reason, Reason::PrimaryDomainCrossOriginSync);
+                assert_eq!(out.message, "Cross-origin request from satellite domain requires handshake");
+            }
+            None => assert!(!handshake, "{what}: no handshake"),
+            Some(other) => panic!("{what}: {other:?}"),
+        }
+    }
 }
