@@ -383,7 +383,9 @@ fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
 fn a_signed_in_navigation_from_another_site_goes_through_one_handshake() {
     // `request.test.ts` (HEAD), "cross-origin sync": the application is at https://app.example.com.
     let origin = || Some(url::Url::parse("https://app.example.com").unwrap());
-    let rows: &[(&str, &Method, &[(&str, &str)], &str, bool)] = &[
+    /// Publishable key, method, headers, what the row shows, whether a handshake follows.
+    type SyncRow<'a> = (&'a str, &'a Method, &'a [(&'a str, &'a str)], &'a str, bool);
+    let rows: &[SyncRow<'_>] = &[
         (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://satellite.example/page")], "cross-origin", true),
         (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://www.google.com/")], "cross-site", true),
         (PK_LIVE, &Method::GET, &[DOCUMENT, ("referer", "https://app.example.com/other")], "same origin", false),
