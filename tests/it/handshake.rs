@@ -488,3 +488,19 @@ async fn a_signed_in_page_load_from_another_site_syncs_through_one_handshake() {
     let inside = site.get("/p", &[PAGE, ("cookie", &cookies), ("referer", "http://app.test/home")]).await;
     assert_eq!((inside.status.as_u16(), inside.body.as_str()), (200, "user_x"));
 }
+
+#[tokio::test]
+async fn a_replayed_handshake_whose_session_expired_signs_nobody_in_and_sets_nothing() {
+    for development in [false, true] {
+        let site = new_site(development, |c| c).await;
+        let session = site.issuer.session("user_old").mint();
+        let handshake = site.issuer.sign(&json!({ "handshake": [format!("__session={session}; Path=/")] }));
+        let uri = format!("/p?__clerk_handshake={handshake}");
+        assert_eq!(site.get(&uri, &[("accept", "application/json")]).await.status, if development { 307 } else { 200 });
+        // Two days later the same handshake comes back: beyond even the development retry.
+        site.clock.advance_secs(2 * 86_400);
+        let replay = site.get(&uri, &[("accept", "application/json")]).await;
+        assert_eq!(replay.body, "signed out", "development: {development}");
+        assert!(set_cookies(&replay).is_empty(), "development: {development}");
+    }
+}
