@@ -1,7 +1,8 @@
 //! Arbitrary `Cookie` / `Authorization` header bytes through the whole request flow: never
 //! panics, signs someone in only when the genuine fixture token is in the input (the seeds hold
 //! it; no other token can verify), and answers a request asked three times the same way each
-//! time (so that a memo added later is exercised by the second and third asks).
+//! time (so that a memo added later is exercised by the second and third asks). A handshake
+//! answer's `Location` stays on the Frontend API.
 #![no_main]
 
 use axum_clerk::{AuthStatus, Clerk, ClerkConfig, FixedClock};
@@ -27,7 +28,10 @@ fn setup() -> &'static (tokio::runtime::Runtime, Clerk) {
 
 fuzz_target!(|data: &[u8]| {
     // Split the input into header values at 0xFF bytes: cookie lines, then authorization lines.
-    let mut request = http::Request::get("/path?x=1");
+    // A page navigation, so that handshake decisions build their redirect (a cookie line may
+    // also carry `__clerk_handshake` or a nonce, which the flow then tries to resolve).
+    let mut request =
+        http::Request::get("/path?x=1").header("host", "app.example").header("sec-fetch-dest", "document");
     for (i, value) in data.split(|b| *b == 0xff).enumerate().take(8) {
         let Ok(value) = http::HeaderValue::from_bytes(value) else { continue };
         let name = if i % 3 == 2 { "authorization" } else { "cookie" };
@@ -42,6 +46,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(data.windows(token.len()).any(|w| w == token.as_bytes()));
     }
     let _ = state.debug_headers();
+    if let Some(location) = state.headers().get("location") {
+        let location = location.to_str().unwrap();
+        assert!(location.starts_with("https://clerk.example.com/v1/client/handshake?"), "{location}");
+    }
     // Asked again, the request meets what the first answer left behind (its token in the
     // verified-token cache): the answer must not change.
     let answer = |s: &axum_clerk::RequestState| {

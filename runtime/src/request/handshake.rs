@@ -42,7 +42,7 @@ pub(crate) enum Payload {
 /// The payload to resolve, when the cookie flow applies (no token in `Authorization`): the nonce
 /// (query, else cookie), else the token (query, else cookie). Empty values are absent.
 pub(crate) fn payload(input: &Input<'_>) -> Option<Payload> {
-    if header_token(input.headers) != HeaderToken::Absent || !may_carry_payload(input) {
+    if !may_carry_payload(input) || header_token(input.headers) != HeaderToken::Absent {
         return None;
     }
     let cookies = Cookies::parse(input.headers);
