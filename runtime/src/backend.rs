@@ -121,6 +121,26 @@ impl Backend {
         strings(answer.get("cookies")).ok_or_else(|| malformed("refresh answer without `cookies`"))
     }
 
+    /// `POST {CLERK_API_URL}/{segments}` — a machine token's verify endpoint, whose path has no
+    /// version, as Clerk's SDK calls it — with `{field: token}` as the body and the secret key
+    /// (the machine secret key instead when `machine` and one is configured). The answer's JSON.
+    pub(crate) async fn verify_machine(
+        &self,
+        segments: &[&str],
+        field: &str,
+        token: &str,
+        machine: bool,
+    ) -> Result<Value, BackendError> {
+        let machine_secret = if machine { self.config.machine_secret_key.as_deref() } else { None };
+        let secret = machine_secret.or(self.config.secret_key.as_deref()).ok_or(BackendError::NoSecretKey)?;
+        let mut url = self.config.api_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| malformed("CLERK_API_URL cannot hold a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        self.post(secret, url, Some(&serde_json::json!({ field: token }))).await
+    }
+
     /// The secret key and the URL of a Backend API endpoint.
     fn endpoint<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Result<(&str, url::Url), BackendError> {
         let secret = self.config.secret_key.as_deref().ok_or(BackendError::NoSecretKey)?;

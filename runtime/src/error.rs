@@ -85,6 +85,12 @@ pub enum Reason {
     /// `primary-domain-cross-origin-sync`: a signed-in page load that came from another site
     /// goes through a handshake once, to pick up a session changed elsewhere.
     PrimaryDomainCrossOriginSync,
+    /// `No token in header`: machine tokens only are accepted and none was sent (Clerk's reason,
+    /// verbatim).
+    NoTokenInHeader,
+    /// `unexpected-error`: the Backend API could not verify a machine token (down, timed out,
+    /// rate-limited or answering an error).
+    UnexpectedError,
     /// `token-type-mismatch`: a machine, template or M2M token where a session token belongs.
     TokenTypeMismatch,
 }
@@ -145,6 +151,8 @@ reason_strings! {
     DevBrowserSync => "dev-browser-sync",
     PrimaryRespondsToSyncing => "primary-responds-to-syncing",
     PrimaryDomainCrossOriginSync => "primary-domain-cross-origin-sync",
+    NoTokenInHeader => "No token in header",
+    UnexpectedError => "unexpected-error",
     TokenTypeMismatch => "token-type-mismatch",
 }
 

@@ -88,12 +88,14 @@ pub use axum_clerk_macros::{auth, protect};
 
 pub use auth::get_token::{GetToken, GetTokenError};
 pub use auth::has::{Check, Reverification, ReverificationLevel};
+pub use auth::machine::MachineAuth;
 pub use auth::state::{AuthStatus, RequestState};
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
-    ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW,
+    ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, DEFAULT_CLOCK_SKEW,
+    DEFAULT_MACHINE_TOKEN_CACHE_TTL, MAX_CLOCK_SKEW,
 };
 pub use error::{Action, Reason, TokenCarrier, TokenError};
 pub use middleware::clerk_layer::{auth, ClerkLayer, ClerkService, ResponseFuture};
@@ -105,6 +107,7 @@ pub use response::rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_
 pub use response::sign_in::{validate_return_url, ReturnTo};
 pub use verify::jwks::JwksOptions;
 pub use verify::keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use verify::token_type::{AcceptsToken, TokenType, UnknownTokenType};
 
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).

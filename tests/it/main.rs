@@ -13,6 +13,7 @@ mod has;
 mod jwks;
 mod keys;
 mod layer;
+mod machine;
 mod macros;
 mod properties;
 mod protect;

@@ -5,6 +5,7 @@
 pub(crate) mod claims;
 pub(crate) mod get_token;
 pub(crate) mod has;
+pub(crate) mod machine;
 pub(crate) mod state;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
@@ -16,6 +17,7 @@ use crate::auth::claims::{org_claims, OrgClaims};
 use crate::backend::Backend;
 use crate::request::info::RequestInfo;
 use crate::verify::jwt::Peek;
+use crate::verify::machine::MachineIdentity;
 
 /// The authentication state of one request: Clerk's `Auth` object.
 ///
@@ -73,6 +75,8 @@ pub(crate) struct AuthData {
     factor_verification_age: Option<Value>,
     session_claims: Option<Map<String, Value>>,
     token: Option<String>,
+    /// A verified machine token's identity (none for sessions).
+    pub(crate) machine: Option<MachineIdentity>,
     /// What the cookie flow reads of the token (its issuer and times), so that a browser's
     /// token found in the verified-token cache is not decoded again.
     pub(crate) routing: Peek,
@@ -103,10 +107,16 @@ impl AuthData {
             actor: claims.get("act").filter(|v| !v.is_null()).cloned(),
             factor_verification_age: claims.get("fva").filter(|v| !v.is_null()).cloned(),
             token: Some(token.to_owned()),
+            machine: None,
             routing,
             session_claims: Some(claims),
         };
         Arc::new(data)
+    }
+
+    /// A verified machine token: no session, no organisation; the machine's identity.
+    pub(crate) fn machine(identity: MachineIdentity, token: &str) -> Arc<Self> {
+        Arc::new(AuthData { token: Some(token.to_owned()), machine: Some(identity), ..AuthData::default() })
     }
 
     /// True when the token has claims and no `azp` among them.
@@ -148,7 +158,7 @@ impl Auth {
         self.session_status() == Some("pending")
     }
 
-    fn data(&self) -> &AuthData {
+    pub(crate) fn data(&self) -> &AuthData {
         &self.0.data
     }
 
@@ -219,7 +229,8 @@ impl Auth {
         self.data().session_claims.as_ref()
     }
 
-    /// The verified session token itself (what `getToken()` returns without a template).
+    /// The verified token itself (what `getToken()` returns without a template): the session
+    /// token, or a machine's token.
     #[must_use]
     pub fn token(&self) -> Option<&str> {
         self.data().token.as_deref()
@@ -273,6 +284,9 @@ impl fmt::Debug for AuthData {
 
 impl Serialize for Auth {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(machine) = self.machine() {
+            return machine::serialize(machine, serializer);
+        }
         let d = self.data();
         let mut s = serializer.serialize_struct("Auth", 12)?;
         s.serialize_field("userId", &d.user_id)?;

@@ -56,7 +56,7 @@ impl RequestState {
     /// (unless configured signed in) or a token without a user is signed out, with no reason.
     pub(crate) fn verified(data: Arc<AuthData>, ctx: AuthContext) -> Self {
         let auth = Auth::new(data, Some(ctx));
-        let status = if auth.is_signed_in() { AuthStatus::SignedIn } else { AuthStatus::SignedOut };
+        let status = if auth.is_authenticated() { AuthStatus::SignedIn } else { AuthStatus::SignedOut };
         Self { status, reason: None, message: String::new(), auth, headers: HeaderMap::new() }
     }
 

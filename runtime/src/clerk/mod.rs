@@ -4,6 +4,7 @@
 //! handshake) are in [`browser`].
 
 mod browser;
+mod machine;
 
 use http::{HeaderMap, Method, Request, Uri};
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::request::Input;
 use crate::verify::cache::{Lifetime, VerifiedCache};
 use crate::verify::jwks::{JwksCache, JwksEndpoint};
 use crate::verify::jwt;
+use crate::verify::token_type::AcceptsToken;
 use crate::verify::verifier::{KeySource, Verifier};
 
 /// A configured Clerk instance. Cheap to clone; clones share the JWKS and verified-token caches,
@@ -42,6 +44,8 @@ struct Inner {
     backend: Arc<Backend>,
     verifier: Verifier,
     cache: VerifiedCache<Arc<AuthData>>,
+    /// Opaque machine tokens the Backend API verified, for a short time.
+    machine_cache: VerifiedCache<Arc<AuthData>>,
 }
 
 impl Clerk {
@@ -77,7 +81,8 @@ impl Clerk {
             provider: crate::crypto_provider(),
         };
         let cache = VerifiedCache::new(config.verified_token_cache);
-        Ok(Self(Arc::new(Inner { backend, verifier, cache })))
+        let machine_cache = VerifiedCache::new(config.verified_token_cache);
+        Ok(Self(Arc::new(Inner { backend, verifier, cache, machine_cache })))
     }
 
     /// The configuration.
@@ -90,17 +95,40 @@ impl Clerk {
     /// verifies it, and returns Clerk's request state. Never fails and never panics: any doubt
     /// is signed-out with a reason.
     pub async fn authenticate<B>(&self, request: &Request<B>) -> RequestState {
-        self.authenticate_parts(request.method(), request.uri(), request.headers()).await
+        self.authenticate_parts(request.method(), request.uri(), request.headers(), AcceptsToken::default()).await
+    }
+
+    /// [`Self::authenticate`] accepting the token types `accepts` (Clerk's `acceptsToken`):
+    /// machine tokens are read from `Authorization` only, and a token of a type not accepted is
+    /// signed out with `token-type-mismatch`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use axum_clerk::{AcceptsToken, Clerk, ClerkConfig, TokenType};
+    /// let clerk = Clerk::new(ClerkConfig::from_env()?)?;
+    /// let request = http::Request::get("/").header("authorization", "Bearer ak_…").body(())?;
+    /// let state = clerk.authenticate_accepting(&request, AcceptsToken::only(TokenType::ApiKey)).await;
+    /// println!("{:?}", state.auth().machine().map(|m| m.subject().to_owned()));
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate_accepting<B>(&self, request: &Request<B>, accepts: AcceptsToken) -> RequestState {
+        self.authenticate_parts(request.method(), request.uri(), request.headers(), accepts).await
     }
 
     /// [`Self::authenticate`] from a request's parts: Clerk's decisions (`request::flow`), the
     /// session token's verification, and the state with its `Auth`. The clock is read once.
-    pub(crate) async fn authenticate_parts(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> RequestState {
+    pub(crate) async fn authenticate_parts(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        accepts: AcceptsToken,
+    ) -> RequestState {
         let config = self.config();
         let now_ms = config.clock.now_ms();
         let peek =
             |token: &str| self.cached(token, now_ms).map_or_else(|| jwt::peek(token), |data| Ok(data.routing.clone()));
-        let input = Input { method, uri, headers, now_ms, peek: &peek };
+        let input = Input { method, uri, headers, now_ms, peek: &peek, accepts };
         let request = RequestInfo::read(uri, headers, config.instance.development);
         let ctx = AuthContext { backend: Arc::clone(&self.0.backend), request: Some(request), infrastructure: false };
         if let Some(payload) = handshake::payload(&input) {
@@ -111,6 +139,10 @@ impl Clerk {
         }
         let decision = match flow::before_verification(&input, &config.instance) {
             Step::Done(decision) => decision,
+            Step::VerifyMachine { token, kind, form } => match self.machine(token, kind, form, now_ms).await {
+                Ok(data) => return RequestState::verified(data, ctx),
+                Err(out) => Decision::SignedOut(out),
+            },
             Step::Verify { token, carrier } => match self.session(&token, input.now_ms).await {
                 Ok(data) if carrier == TokenCarrier::Header => return RequestState::verified(data, ctx),
                 Ok(data) => {
@@ -153,7 +185,7 @@ impl Clerk {
     /// before (still within its lifetime, under the current key set), else verified in full and
     /// cached.
     async fn session(&self, token: &str, now_ms: i64) -> Result<Arc<AuthData>, TokenError> {
-        let Inner { backend, verifier, cache } = &*self.0;
+        let Inner { backend, verifier, cache, .. } = &*self.0;
         let generation = verifier.keys.generation();
         if let Some(hit) = self.cached(token, now_ms) {
             // A hit vouches for the token only under the current key set: keys past their TTL

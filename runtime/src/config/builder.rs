@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-use super::{ApiStatusHook, ClerkConfig, ConfigError, Denial, InstanceFacts, DEFAULT_CLOCK_SKEW, MAX_CLOCK_SKEW};
+use super::{
+    ApiStatusHook, ClerkConfig, ConfigError, Denial, InstanceFacts, DEFAULT_CLOCK_SKEW,
+    DEFAULT_MACHINE_TOKEN_CACHE_TTL, MAX_CLOCK_SKEW,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::publishable_key::PublishableKey;
 use crate::verify::jwks::JwksOptions;
@@ -71,6 +74,7 @@ impl ClerkConfig {
         builder.sign_in_url = get("CLERK_SIGN_IN_URL");
         builder.sign_up_url = get("CLERK_SIGN_UP_URL");
         builder.proxy_url = get("CLERK_PROXY_URL");
+        builder.machine_secret_key = get("CLERK_MACHINE_SECRET_KEY");
         if let Some(parties) = get("CLERK_AUTHORIZED_PARTIES") {
             builder.authorized_parties =
                 parties.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
@@ -107,6 +111,7 @@ const ENV_VARS: &[&str] = &[
     "CLERK_APP_ORIGIN",
     "CLERK_ALLOWED_REDIRECT_ORIGINS",
     "CLERK_PROXY_URL",
+    "CLERK_MACHINE_SECRET_KEY",
 ];
 
 /// Builds a [`ClerkConfig`]; every value is checked in [`ClerkConfigBuilder::build`].
@@ -133,6 +138,8 @@ pub struct ClerkConfigBuilder {
     allowed_redirect_origins: Vec<String>,
     api_rejection_status: Option<ApiStatusHook>,
     api_timeout: Option<Duration>,
+    machine_secret_key: Option<String>,
+    machine_token_cache_ttl: Option<Duration>,
     verified_token_cache: Option<usize>,
     http_client: Option<reqwest::Client>,
 }
@@ -144,6 +151,22 @@ impl std::fmt::Debug for ClerkConfigBuilder {
 }
 
 impl ClerkConfigBuilder {
+    /// `CLERK_MACHINE_SECRET_KEY`: the key M2M tokens are verified with at the Backend API
+    /// (`POST /m2m_tokens/verify`) instead of the secret key, as Clerk's `machineSecretKey`.
+    pub fn machine_secret_key(mut self, key: impl Into<String>) -> Self {
+        self.machine_secret_key = Some(key.into());
+        self
+    }
+
+    /// How long an opaque machine token (API key, `mt_…`, `oat_…`) the Backend API verified is
+    /// trusted without asking again (default 10 s; never beyond the token's own expiry; zero
+    /// asks every time). This is what a revocation costs: a revoked key keeps working for at
+    /// most this long on each server that saw it.
+    pub fn machine_token_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.machine_token_cache_ttl = Some(ttl);
+        self
+    }
+
     /// `CLERK_PROXY_URL`: where the Frontend API is reached when it is proxied through the
     /// application (`https://app.example.com/__clerk`). Handshake redirects go there instead of
     /// the Frontend API host named by the publishable key; token issuers are still compared with
@@ -425,6 +448,8 @@ impl ClerkConfigBuilder {
             allowed_redirect_origins,
             api_rejection_status: self.api_rejection_status,
             api_timeout: self.api_timeout.unwrap_or(Duration::from_secs(10)),
+            machine_secret_key: self.machine_secret_key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()),
+            machine_token_cache_ttl: self.machine_token_cache_ttl.unwrap_or(DEFAULT_MACHINE_TOKEN_CACHE_TTL),
             verified_token_cache: self.verified_token_cache.unwrap_or(10_000),
             secret_key,
             publishable_key,

@@ -19,6 +19,10 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 /// Clerk's default clock skew.
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 
+/// How long a machine token the Backend API verified is trusted without asking again, unless
+/// configured ([`ClerkConfigBuilder::machine_token_cache_ttl`]).
+pub const DEFAULT_MACHINE_TOKEN_CACHE_TTL: Duration = Duration::from_secs(10);
+
 /// A configuration value was refused. The message names the setting (its environment
 /// variable) and what is wrong with it.
 ///
@@ -86,6 +90,8 @@ pub struct ClerkConfig {
     pub(crate) allowed_redirect_origins: Vec<String>,
     pub(crate) api_rejection_status: Option<ApiStatusHook>,
     pub(crate) api_timeout: Duration,
+    pub(crate) machine_secret_key: Option<String>,
+    pub(crate) machine_token_cache_ttl: Duration,
     pub(crate) verified_token_cache: usize,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) instance: InstanceFacts,

@@ -19,6 +19,7 @@ use crate::clerk::Clerk;
 use crate::response::auth_headers::SignedOutHeaders;
 use crate::response::rejection::MissingClerkLayer;
 use crate::response::state_response;
+use crate::verify::token_type::AcceptsToken;
 
 tokio::task_local! {
     static CURRENT_AUTH: Auth;
@@ -69,12 +70,28 @@ pub fn auth() -> Result<Auth, MissingClerkLayer> {
 #[must_use]
 pub struct ClerkLayer {
     clerk: Clerk,
+    accepts: AcceptsToken,
 }
 
 impl ClerkLayer {
-    /// A layer authenticating with `clerk`.
+    /// A layer authenticating with `clerk`, session tokens only (Clerk's default).
     pub fn new(clerk: Clerk) -> Self {
-        Self { clerk }
+        Self { clerk, accepts: AcceptsToken::default() }
+    }
+
+    /// The token types this layer verifies (Clerk's `acceptsToken`): for instance
+    /// `AcceptsToken::ANY` to let API keys, M2M and OAuth tokens through to the routes that
+    /// accept them (`#[protect(token = …)]`). Machine tokens are read from `Authorization` only;
+    /// a token of a type not listed is signed out with `token-type-mismatch`.
+    ///
+    /// ```
+    /// use axum_clerk::{AcceptsToken, Clerk, ClerkConfig, ClerkLayer, TokenType};
+    /// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+    /// let layer = ClerkLayer::new(clerk).accepts_token(AcceptsToken::only(TokenType::SessionToken).or(TokenType::ApiKey));
+    /// ```
+    pub fn accepts_token(mut self, accepts: impl Into<AcceptsToken>) -> Self {
+        self.accepts = accepts.into();
+        self
     }
 }
 
@@ -82,7 +99,7 @@ impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ClerkService::new(inner, self.clerk.clone())
+        ClerkService { inner, clerk: self.clerk.clone(), accepts: self.accepts }
     }
 }
 
@@ -91,12 +108,13 @@ impl<S> Layer<S> for ClerkLayer {
 pub struct ClerkService<S> {
     inner: S,
     clerk: Clerk,
+    accepts: AcceptsToken,
 }
 
 impl<S> ClerkService<S> {
-    /// Wraps `inner`.
+    /// Wraps `inner`, session tokens only (see [`ClerkLayer::accepts_token`]).
     pub fn new(inner: S, clerk: Clerk) -> Self {
-        Self { inner, clerk }
+        Self { inner, clerk, accepts: AcceptsToken::default() }
     }
 
     /// The inner service.
@@ -135,9 +153,9 @@ where
         // called once the request is authenticated, which may wait for the JWKS.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let clerk = self.clerk.clone();
+        let (clerk, accepts) = (self.clerk.clone(), self.accepts);
         let future = async move {
-            let mut state = clerk.authenticate_parts(request.method(), request.uri(), request.headers()).await;
+            let mut state = clerk.authenticate_parts(request.method(), request.uri(), request.headers(), accepts).await;
             let debug_headers = SignedOutHeaders::of(&state);
             let state_headers = state.take_headers();
             if state_response::is_redirect(&state_headers) {

@@ -20,6 +20,7 @@ use crate::request::handshake::{has_query_param, MAX_REDIRECTS, REDIRECT_COUNT};
 use crate::request::info::query_value;
 use crate::request::suffix::{session_cookies, SessionCookies};
 use crate::request::Input;
+use crate::verify::token_type::{classify, Form, TokenType};
 
 const REDIRECT_URL: &str = "__clerk_redirect_url";
 
@@ -62,6 +63,12 @@ pub(crate) enum Step<'r> {
         token: Cow<'r, str>,
         carrier: TokenCarrier,
     },
+    /// Verify this machine token (from `Authorization`); a failure is signed out with its reason.
+    VerifyMachine {
+        token: &'r str,
+        kind: TokenType,
+        form: Form,
+    },
 }
 
 fn signed_out(reason: Reason, message: impl Into<String>) -> Decision {
@@ -71,6 +78,11 @@ fn signed_out(reason: Reason, message: impl Into<String>) -> Decision {
 /// Every decision that comes before verifying a token, in Clerk's order.
 pub(crate) fn before_verification<'r>(input: &Input<'r>, instance: &InstanceFacts) -> Step<'r> {
     match header_token(input.headers) {
+        // Machine tokens come in the header only: without one, and without session tokens
+        // accepted, there is nothing to verify (Clerk's reason, verbatim).
+        HeaderToken::Absent if !input.accepts.accepts(TokenType::SessionToken) => {
+            Step::Done(signed_out(Reason::NoTokenInHeader, ""))
+        }
         HeaderToken::Absent => cookie_path(input, instance),
         HeaderToken::Unusable(why) => Step::Done(token_error(
             input,
@@ -82,12 +94,32 @@ pub(crate) fn before_verification<'r>(input: &Input<'r>, instance: &InstanceFact
                 let err = TokenError::new(Reason::TokenInvalid, "The Authorization header is not valid UTF-8.");
                 Step::Done(token_error(input, err.with_carrier(TokenCarrier::Header), None))
             }
-            // Opaque machine tokens (API keys, M2M, OAuth) are not session tokens (§5.4).
-            Ok(token) if ["ak_", "mt_", "oat_"].iter().any(|p| token.starts_with(p)) => {
-                Step::Done(signed_out(Reason::TokenTypeMismatch, ""))
-            }
-            Ok(token) => Step::Verify { token: Cow::Borrowed(token), carrier: TokenCarrier::Header },
+            Ok(token) => header_step(input, token),
         },
+    }
+}
+
+/// A token in `Authorization`: verified as the type it is, if that type is accepted, else
+/// `token-type-mismatch` (§5.4). With only session tokens accepted (the default), an opaque
+/// machine token is refused by its prefix and a JWT goes to the session verifier, which refuses
+/// machine and template JWTs itself — no decoding here.
+fn header_step<'r>(input: &Input<'r>, token: &'r str) -> Step<'r> {
+    let mismatch = || Step::Done(signed_out(Reason::TokenTypeMismatch, ""));
+    let opaque = ["ak_", "mt_", "oat_"].iter().any(|p| token.starts_with(p));
+    if !input.accepts.any_machine() {
+        return if opaque || !input.accepts.accepts(TokenType::SessionToken) {
+            mismatch()
+        } else {
+            Step::Verify { token: Cow::Borrowed(token), carrier: TokenCarrier::Header }
+        };
+    }
+    // A session token seen before is known by its cached claims; anything else is classified.
+    let known_session = !opaque && (input.peek)(token).is_ok_and(|peek| !peek.not_a_session_token);
+    let (kind, form) = if known_session { (TokenType::SessionToken, Form::Jwt) } else { classify(token) };
+    match kind {
+        _ if !input.accepts.accepts(kind) => mismatch(),
+        TokenType::SessionToken => Step::Verify { token: Cow::Borrowed(token), carrier: TokenCarrier::Header },
+        kind => Step::VerifyMachine { token, kind, form },
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::config::ClerkConfig;
 use crate::verify::jwt;
+use crate::verify::token_type::AcceptsToken;
 
 const NOW_MS: i64 = 1_700_000_000_000;
 const PK_LIVE: &str = "pk_live_Y2xlcmsuaW5zcGlyZWQucHVtYS03NC5sY2wuZGV2JA";
@@ -55,7 +56,10 @@ fn decide(method: &Method, uri: &str, headers: &[(&str, String)], pk: &str) -> S
     }
     let uri: Uri = uri.parse().unwrap();
     let (method, uri, map) = (Box::leak(Box::new(method.clone())), Box::leak(Box::new(uri)), Box::leak(Box::new(map)));
-    before_verification(&Input { method, uri, headers: map, now_ms: NOW_MS, peek: &jwt::peek }, &instance(pk))
+    before_verification(
+        &Input { method, uri, headers: map, now_ms: NOW_MS, peek: &jwt::peek, accepts: AcceptsToken::default() },
+        &instance(pk),
+    )
 }
 
 fn check(row: usize, step: Step<'_>, expect: &Expect) {
@@ -335,7 +339,14 @@ fn a_verification_failure_becomes_clerks_reason() {
             map.append(HeaderName::from_static(name), HeaderValue::from_str(&value).unwrap());
         }
         let uri = Uri::from_static("/");
-        let input = Input { method: &method, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+        let input = Input {
+            method: &method,
+            uri: &uri,
+            headers: &map,
+            now_ms: NOW_MS,
+            peek: &jwt::peek,
+            accepts: AcceptsToken::default(),
+        };
         for carrier in [TokenCarrier::Cookie, TokenCarrier::Header] {
             match (after_verification(&input, err.clone(), carrier, &instance), &expect) {
                 (AfterFailure::Refresh(err), Refresh) => assert_eq!(err.reason(), R::TokenExpired, "row {row}"),
@@ -351,7 +362,14 @@ fn a_failed_refresh_hands_its_reason_to_the_handshake() {
     let uri = Uri::from_static("/");
     let mut map = HeaderMap::new();
     map.insert("sec-fetch-dest", HeaderValue::from_static("document"));
-    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+    let input = Input {
+        method: &Method::GET,
+        uri: &uri,
+        headers: &map,
+        now_ms: NOW_MS,
+        peek: &jwt::peek,
+        accepts: AcceptsToken::default(),
+    };
     let expired = TokenError::new(Reason::TokenExpired, "JWT is expired.").with_carrier(TokenCarrier::Cookie);
     let decision = refresh_failed(&input, expired.clone(), Reason::SessionTokenExpiredRefreshFetchError);
     check(0, Step::Done(decision), &Expect::Handshake(Reason::SessionTokenExpiredRefreshFetchError));
@@ -366,7 +384,14 @@ fn a_failed_refresh_hands_its_reason_to_the_handshake() {
 fn a_verification_failure_keeps_clerks_full_message_and_marks_an_outage() {
     let uri = Uri::from_static("/");
     let map = HeaderMap::new();
-    let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+    let input = Input {
+        method: &Method::GET,
+        uri: &uri,
+        headers: &map,
+        now_ms: NOW_MS,
+        peek: &jwt::peek,
+        accepts: AcceptsToken::default(),
+    };
     let instance = instance(PK_LIVE);
     let signature = TokenError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.");
     let out = into_signed_out(after_verification(&input, signature, TokenCarrier::Cookie, &instance));
@@ -462,7 +487,14 @@ fn a_signed_in_navigation_from_another_site_goes_through_one_handshake() {
             map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
         let uri = Uri::from_static("/");
-        let input = Input { method, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek };
+        let input = Input {
+            method,
+            uri: &uri,
+            headers: &map,
+            now_ms: NOW_MS,
+            peek: &jwt::peek,
+            accepts: AcceptsToken::default(),
+        };
         let decision = cross_origin_sync(&input, &instance(pk), origin);
         match decision {
             Some(Decision::Handshake(out)) => {
@@ -472,6 +504,56 @@ fn a_signed_in_navigation_from_another_site_goes_through_one_handshake() {
             }
             None => assert!(!handshake, "{what}: no handshake"),
             Some(other) => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_header_token_is_verified_as_its_type_only_when_that_type_is_accepted() {
+    use crate::verify::token_type::{Form, TokenType as T};
+    let m2m_jwt = session(json!({"sub": "mch_1"}));
+    let oauth_jwt = jwt(json!({"alg": "RS256", "typ": "at+jwt"}), json!({"sub": "user_1"}));
+    let session_jwt = session(json!({"sub": "user_1"}));
+    let any = AcceptsToken::ANY;
+    let keys = AcceptsToken::only(T::ApiKey);
+    let sessions = AcceptsToken::default();
+    enum Want {
+        Session,
+        Machine(T, Form),
+        Mismatch,
+        NoToken,
+    }
+    let rows: Vec<(AcceptsToken, Option<&str>, Want)> = vec![
+        (sessions, Some("ak_1"), Want::Mismatch),
+        (sessions, Some(&m2m_jwt), Want::Session), // refused by the session verifier, as before
+        (any, Some("ak_1"), Want::Machine(T::ApiKey, Form::Opaque)),
+        (any, Some("mt_1"), Want::Machine(T::M2mToken, Form::Opaque)),
+        (any, Some("oat_1"), Want::Machine(T::OAuthToken, Form::Opaque)),
+        (any, Some(&m2m_jwt), Want::Machine(T::M2mToken, Form::Jwt)),
+        (any, Some(&oauth_jwt), Want::Machine(T::OAuthToken, Form::Jwt)),
+        (any, Some(&session_jwt), Want::Session),
+        (keys, Some("ak_1"), Want::Machine(T::ApiKey, Form::Opaque)),
+        (keys, Some("mt_1"), Want::Mismatch),
+        (keys, Some(&session_jwt), Want::Mismatch),
+        (keys, None, Want::NoToken),
+        (sessions.or(T::OAuthToken), Some(&oauth_jwt), Want::Machine(T::OAuthToken, Form::Jwt)),
+        (sessions.or(T::OAuthToken), Some("ak_1"), Want::Mismatch),
+    ];
+    for (row, (accepts, token, want)) in rows.into_iter().enumerate() {
+        let mut map = HeaderMap::new();
+        if let Some(token) = token {
+            map.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+        }
+        let uri = Uri::from_static("/");
+        let input = Input { method: &Method::GET, uri: &uri, headers: &map, now_ms: NOW_MS, peek: &jwt::peek, accepts };
+        match (before_verification(&input, &instance(PK_LIVE)), want) {
+            (Step::Verify { carrier: TokenCarrier::Header, .. }, Want::Session) => {}
+            (Step::VerifyMachine { kind, form, .. }, Want::Machine(k, f)) => {
+                assert_eq!((kind, form), (k, f), "row {row}")
+            }
+            (Step::Done(Decision::SignedOut(out)), Want::Mismatch) => assert_eq!(out.reason, Reason::TokenTypeMismatch),
+            (Step::Done(Decision::SignedOut(out)), Want::NoToken) => assert_eq!(out.reason, Reason::NoTokenInHeader),
+            (step, _) => panic!("row {row}: {step:?}"),
         }
     }
 }

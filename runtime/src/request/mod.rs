@@ -14,6 +14,7 @@ use http::{HeaderMap, Method, Uri};
 
 use crate::error::TokenError;
 use crate::verify::jwt::Peek;
+use crate::verify::token_type::AcceptsToken;
 
 /// What the decisions read of one request, and when.
 #[derive(Clone, Copy)]
@@ -25,4 +26,6 @@ pub(crate) struct Input<'r> {
     /// Reads a cookie token's routing claims: [`crate::verify::jwt::peek`], or the same claims kept for a token
     /// that verified before (a token's claims are the same however they are read).
     pub(crate) peek: &'r (dyn Fn(&str) -> Result<Peek, TokenError> + Sync),
+    /// The token types verified (Clerk's `acceptsToken`; session tokens by default).
+    pub(crate) accepts: AcceptsToken,
 }

@@ -1,7 +1,7 @@
 //! A development issuer (feature `testing`): mints Clerk-shaped session tokens with its own RSA
 //! key and plays the Backend API endpoints the runtime calls — `GET /v1/jwks` and
 //! `POST /v1/sessions/{sid}/tokens/{template}` — over real HTTP, and the Frontend API's part of
-//! Clerk's browser flow (the handshake, its payload, session refresh: [`frontend_api`]). For demos
+//! Clerk's browser flow (the handshake, its payload, session refresh: `frontend_api.rs`). For demos
 //! and integration tests, the way Clerk users use testing tokens; never for production.
 //!
 //! ```
@@ -67,9 +67,12 @@ struct Inner {
     token_lifetime: std::sync::atomic::AtomicI64,
     /// The browsers the Frontend API knows.
     browsers: Mutex<frontend_api::Browsers>,
+    /// Opaque machine tokens and the Backend API's record of each.
+    machine_tokens: Mutex<HashMap<String, Value>>,
 }
 
 mod frontend_api;
+mod machine_api;
 
 /// The Frontend API host the issuer's publishable key names (its tokens' `iss`).
 const FRONTEND_API_HOST: &str = "clerk.dev-issuer.local";
@@ -132,6 +135,7 @@ impl TestIssuer {
             development,
             token_lifetime: std::sync::atomic::AtomicI64::new(60),
             browsers: Mutex::default(),
+            machine_tokens: Mutex::default(),
         }))
     }
 
@@ -228,8 +232,10 @@ impl TestIssuer {
     /// both requiring `Authorization: Bearer <secret key>`. Templates: `supabase` (audience and
     /// role `authenticated`) and any other name (the session's subject and organisation).
     ///
-    /// Also the browser flow ([`frontend_api`]): `GET /v1/client/handshake` (Frontend API),
-    /// `GET /v1/clients/handshake_payload` and `POST /v1/sessions/{sid}/refresh` (Backend API).
+    /// Also the browser flow (`frontend_api.rs`): `GET /v1/client/handshake` (Frontend API),
+    /// `GET /v1/clients/handshake_payload` and `POST /v1/sessions/{sid}/refresh` (Backend API);
+    /// and the verify endpoints of opaque machine tokens (`machine_api.rs`):
+    /// `POST /api_keys/verify`, `/m2m_tokens/verify`, `/oauth_applications/access_tokens/verify`.
     pub fn router<S>(&self) -> Router<S> {
         Router::new()
             .route("/v1/jwks", get(serve_jwks))
@@ -237,6 +243,9 @@ impl TestIssuer {
             .route("/v1/client/handshake", get(frontend_api::handshake))
             .route("/v1/clients/handshake_payload", get(frontend_api::handshake_payload))
             .route("/v1/sessions/{sid}/refresh", post(frontend_api::refresh))
+            .route("/api_keys/verify", post(machine_api::verify_api_key))
+            .route("/m2m_tokens/verify", post(machine_api::verify_m2m_token))
+            .route("/oauth_applications/access_tokens/verify", post(machine_api::verify_oauth_token))
             .with_state(self.clone())
     }
 

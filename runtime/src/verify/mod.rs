@@ -6,4 +6,6 @@ pub(crate) mod cache;
 pub(crate) mod jwks;
 pub(crate) mod jwt;
 pub(crate) mod keys;
+pub(crate) mod machine;
+pub(crate) mod token_type;
 pub(crate) mod verifier;

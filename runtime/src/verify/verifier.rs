@@ -15,6 +15,7 @@ use crate::error::{Action, Reason, TokenError};
 use crate::verify::jwks::JwksCache;
 use crate::verify::jwt::{self, js_stringify};
 use crate::verify::keys::PublicKey;
+use crate::verify::token_type::TokenType;
 
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
@@ -64,6 +65,18 @@ pub(crate) struct Verifier {
     pub(crate) provider: &'static CryptoProvider,
 }
 
+/// The `typ` values of a session token (absent is accepted too).
+const SESSION_TYPS: &[&str] = &["JWT"];
+/// The `cat` header of M2M tokens.
+const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
+
+/// Which claims beyond `sub` and the times are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Session,
+    Machine,
+}
+
 /// The longest `kid` we use as a map key or print in a message (security §1.1.6).
 const MAX_KID_LEN: usize = 128;
 
@@ -87,8 +100,44 @@ impl Verifier {
         if !jwt::is_session_token(&decoded) {
             return Err(TokenError::new(Reason::TokenTypeMismatch, ""));
         }
-        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await?;
-        self.check_claims(&decoded.payload, now_ms, skew_ms)?;
+        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature, SESSION_TYPS).await?;
+        self.check_claims(&decoded.payload, now_ms, skew_ms, Class::Session)?;
+        Ok(decoded.payload)
+    }
+
+    /// Verifies a JWT machine token (`verifyM2MJwt` / `verifyOAuthJwt`, HEAD): an M2M token must
+    /// carry the M2M category or none, an OAuth access token `typ: at+jwt`; then the same key,
+    /// signature, `sub` and time checks as a session token. A session's audience, issuer and
+    /// authorized parties are not applied (Clerk's machine checks have none). Every failure is
+    /// `token-verification-failed` with its message (an unreachable key set stays an outage).
+    pub(crate) async fn verify_machine_jwt(
+        &self,
+        token: &str,
+        kind: TokenType,
+        now_ms: i64,
+    ) -> Result<Map<String, Value>, TokenError> {
+        let failed = |err: TokenError| {
+            if err.is_infrastructure() {
+                err
+            } else {
+                TokenError::new(Reason::TokenVerificationFailed, err.message().to_owned())
+            }
+        };
+        let decoded = jwt::decode(token).map_err(|e| TokenError::new(Reason::TokenInvalid, e.message().to_owned()))?;
+        let typs: &[&str] = match kind {
+            TokenType::M2mToken => {
+                if decoded.header.get("cat").is_some_and(|cat| cat != M2M_CATEGORY) {
+                    return Err(TokenError::new(Reason::TokenInvalid, "Invalid M2M JWT category."));
+                }
+                SESSION_TYPS
+            }
+            TokenType::OAuthToken => &["at+jwt", "application/at+jwt"],
+            TokenType::SessionToken | TokenType::ApiKey => {
+                return Err(TokenError::new(Reason::TokenTypeMismatch, ""));
+            }
+        };
+        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature, typs).await.map_err(failed)?;
+        self.check_claims(&decoded.payload, now_ms, self.clock_skew_ms, Class::Machine).map_err(failed)?;
         Ok(decoded.payload)
     }
 
@@ -102,13 +151,15 @@ impl Verifier {
             return Err(TokenError::new(Reason::TokenInvalid, "Invalid handshake token category.")
                 .with_action(Action::EnsureClerkJwt));
         }
-        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature).await.map_err(|err| {
-            if err.reason() == Reason::TokenInvalidSignature {
-                TokenError::new(Reason::TokenInvalidSignature, "Handshake signature is invalid.")
-            } else {
-                err
-            }
-        })?;
+        self.check_signature(&decoded.header, decoded.signing_input, &decoded.signature, SESSION_TYPS).await.map_err(
+            |err| {
+                if err.reason() == Reason::TokenInvalidSignature {
+                    TokenError::new(Reason::TokenInvalidSignature, "Handshake signature is invalid.")
+                } else {
+                    err
+                }
+            },
+        )?;
         let directives = match decoded.payload.get("handshake") {
             Some(Value::Array(items)) => items.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
             _ => Some(Vec::new()),
@@ -121,7 +172,7 @@ impl Verifier {
     #[cfg(feature = "testing")]
     pub(crate) async fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
         let jws = jwt::split(token)?;
-        self.check_signature(&jws.header, jws.signing_input, &jws.signature).await?;
+        self.check_signature(&jws.header, jws.signing_input, &jws.signature, SESSION_TYPS).await?;
         Ok(jws.payload)
     }
 
@@ -132,16 +183,19 @@ impl Verifier {
         header: &Map<String, Value>,
         signing_input: &str,
         signature: &Vec<u8>,
+        typs: &[&str],
     ) -> Result<(), TokenError> {
         match header.get("typ") {
-            None => {}
-            Some(Value::String(typ)) if typ == "JWT" => {}
-            Some(other) => {
+            // A session (or M2M) token may leave `typ` out; an OAuth access token may not.
+            None if typs == SESSION_TYPS => {}
+            Some(Value::String(typ)) if typs.contains(&typ.as_str()) => {}
+            other => {
+                let expected = typs.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
                 return Err(TokenError::new(
                     Reason::TokenInvalid,
-                    format!("Invalid JWT type {other}. Expected \"JWT\"."),
+                    format!("Invalid JWT type {}. Expected {expected}.", js_stringify(other)),
                 )
-                .with_action(Action::EnsureClerkJwt))
+                .with_action(Action::EnsureClerkJwt));
             }
         }
         let algorithm = match header.get("alg").and_then(Value::as_str) {
@@ -189,7 +243,13 @@ impl Verifier {
         Ok(())
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>, now_ms: i64, skew_ms: i64) -> Result<(), TokenError> {
+    fn check_claims(
+        &self,
+        claims: &Map<String, Value>,
+        now_ms: i64,
+        skew_ms: i64,
+        class: Class,
+    ) -> Result<(), TokenError> {
         if !claims.get("sub").is_some_and(Value::is_string) {
             return Err(TokenError::new(
                 Reason::TokenVerificationFailed,
@@ -200,6 +260,14 @@ impl Verifier {
             )
             .with_action(Action::EnsureClerkJwt));
         }
+        if class == Class::Session {
+            self.check_session_claims(claims)?;
+        }
+        check_times(claims, now_ms, skew_ms)
+    }
+
+    /// A session's own claims: audience, issuer and authorized party, as configured.
+    fn check_session_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
         check_audience(claims.get("aud"), &self.audience)?;
         if let Some(issuer) = &self.issuer {
             if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
@@ -213,46 +281,46 @@ impl Verifier {
                 .with_action(Action::EnsureClerkJwt));
             }
         }
-        check_authorized_party(claims.get("azp"), &self.authorized_parties)?;
-        let now = now_ms as f64;
-        let skew = skew_ms as f64;
-        let exp = number_claim(claims, "exp", "expiry date")?.ok_or_else(|| wrong_type("exp", "expiry date", None))?;
-        if exp * 1000.0 <= now - skew {
+        check_authorized_party(claims.get("azp"), &self.authorized_parties)
+    }
+}
+
+/// `exp` (required), `nbf` and `iat` against `now_ms` with `skew_ms` of leeway.
+fn check_times(claims: &Map<String, Value>, now_ms: i64, skew_ms: i64) -> Result<(), TokenError> {
+    let now = now_ms as f64;
+    let skew = skew_ms as f64;
+    let exp = number_claim(claims, "exp", "expiry date")?.ok_or_else(|| wrong_type("exp", "expiry date", None))?;
+    if exp * 1000.0 <= now - skew {
+        return Err(TokenError::new(
+            Reason::TokenExpired,
+            format!("JWT is expired. Expiry date: {}, Current date: {}.", utc_string(exp * 1000.0), utc_string(now)),
+        ));
+    }
+    if let Some(nbf) = number_claim(claims, "nbf", "not before date")? {
+        if nbf * 1000.0 > now + skew {
             return Err(TokenError::new(
-                Reason::TokenExpired,
+                Reason::TokenNotActiveYet,
                 format!(
-                    "JWT is expired. Expiry date: {}, Current date: {}.",
-                    utc_string(exp * 1000.0),
+                    "JWT cannot be used prior to not before date claim (nbf). Not before date: {}; Current date: {};",
+                    utc_string(nbf * 1000.0),
                     utc_string(now)
                 ),
             ));
         }
-        if let Some(nbf) = number_claim(claims, "nbf", "not before date")? {
-            if nbf * 1000.0 > now + skew {
-                return Err(TokenError::new(
-                    Reason::TokenNotActiveYet,
-                    format!(
-                        "JWT cannot be used prior to not before date claim (nbf). Not before date: {}; Current date: {};",
-                        utc_string(nbf * 1000.0),
-                        utc_string(now)
-                    ),
-                ));
-            }
-        }
-        if let Some(iat) = number_claim(claims, "iat", "issued at date")? {
-            if iat * 1000.0 > now + skew {
-                return Err(TokenError::new(
-                    Reason::TokenIatInTheFuture,
-                    format!(
-                        "JWT issued at date claim (iat) is in the future. Issued at date: {}; Current date: {};",
-                        utc_string(iat * 1000.0),
-                        utc_string(now)
-                    ),
-                ));
-            }
-        }
-        Ok(())
     }
+    if let Some(iat) = number_claim(claims, "iat", "issued at date")? {
+        if iat * 1000.0 > now + skew {
+            return Err(TokenError::new(
+                Reason::TokenIatInTheFuture,
+                format!(
+                    "JWT issued at date claim (iat) is in the future. Issued at date: {}; Current date: {};",
+                    utc_string(iat * 1000.0),
+                    utc_string(now)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Largest time value accepted: JavaScript's safe-integer range, far beyond any real date.
