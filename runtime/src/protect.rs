@@ -6,11 +6,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::auth::has::Check;
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthContext};
 use crate::config::Denial;
 use crate::request::info::app_origin;
 use crate::response::rejection::{ProtectRejection, Redirect};
 use crate::response::sign_in::{configured_target, portal_location, Portal, ReturnTo};
+use crate::verify::token_type::{AcceptsToken, TokenType};
 
 type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
 
@@ -39,6 +40,8 @@ pub struct Protect {
     unauthenticated_url: Option<String>,
     unauthorized_url: Option<String>,
     description: Option<&'static str>,
+    accepts: AcceptsToken,
+    scopes: Vec<String>,
 }
 
 impl fmt::Debug for Protect {
@@ -53,13 +56,22 @@ impl fmt::Debug for Protect {
             .field("unauthenticated_url", &self.unauthenticated_url)
             .field("unauthorized_url", &self.unauthorized_url)
             .field("description", &self.description)
+            .field("token", &self.accepts)
+            .field("scopes", &self.scopes)
             .finish()
     }
 }
 
 impl Protect {
     fn new(requirement: Requirement) -> Self {
-        Self { requirement, unauthenticated_url: None, unauthorized_url: None, description: None }
+        Self {
+            requirement,
+            unauthenticated_url: None,
+            unauthorized_url: None,
+            description: None,
+            accepts: AcceptsToken::default(),
+            scopes: Vec::new(),
+        }
     }
 
     /// Any signed-in user (`auth.protect()`).
@@ -85,6 +97,33 @@ impl Protect {
     /// A signed-in user for whom `predicate` holds (Clerk's `protect(has => …)`).
     pub fn predicate(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> Self {
         Self::new(Requirement::Predicate(Arc::new(predicate)))
+    }
+
+    /// The token types the route accepts (Clerk's `auth.protect({ token })`; default: session
+    /// tokens). A request authenticated with another type — or a failed machine token on a
+    /// route for machines — is answered 401 (with `WWW-Authenticate` for an OAuth token). A
+    /// machine token passes when it verified (and has the [`scope`](Self::scope)s); the
+    /// session rule (role, permission, …) applies to session tokens. The
+    /// [`ClerkLayer`](crate::ClerkLayer) must verify these types too
+    /// ([`accepts_token`](crate::ClerkLayer::accepts_token)).
+    ///
+    /// ```
+    /// use axum_clerk::{AcceptsToken, Protect, TokenType};
+    /// let keys_only = Protect::signed_in().token(TokenType::ApiKey);
+    /// let people_or_apps = Protect::signed_in().token(AcceptsToken::only(TokenType::SessionToken).or(TokenType::OAuthToken));
+    /// # let _ = (keys_only, people_or_apps);
+    /// ```
+    pub fn token(mut self, accepts: impl Into<AcceptsToken>) -> Self {
+        self.accepts = accepts.into();
+        self
+    }
+
+    /// A scope a machine token must carry (an OAuth scope, an API key's or M2M token's scope);
+    /// may be given more than once, all are required. Session tokens have no scopes and are
+    /// judged by the session rule alone.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scopes.push(scope.into());
+        self
     }
 
     /// Where to send signed-out requests (any kind), instead of sign-in / 404.
@@ -128,12 +167,14 @@ impl Default for Protect {
 }
 
 /// A request that passed `protect`: signed in, so [`SignedIn::user_id`] is not optional.
-/// Everything else of [`Auth`] is reached through `Deref`.
+/// Everything else of [`Auth`] is reached through `Deref`. On a route that takes machine tokens
+/// ([`Protect::token`]) it may be a machine instead: then `user_id()` is empty and
+/// [`Auth::machine`] says who it is.
 #[derive(Debug, Clone)]
 pub struct SignedIn(Auth);
 
 impl SignedIn {
-    /// The signed-in user's ID.
+    /// The signed-in user's ID (empty for a machine token: see [`Auth::machine`]).
     #[must_use]
     pub fn user_id(&self) -> &str {
         self.0.user_id().unwrap_or_default()
@@ -154,6 +195,17 @@ impl Deref for SignedIn {
 }
 
 impl Auth {
+    /// Clerk's 401 for machine contexts; for an OAuth token, `WWW-Authenticate` pointing at the
+    /// instance's protected-resource metadata (RFC 9728), as Clerk's middleware sends it.
+    fn unauthorized(&self, ctx: Option<&AuthContext>) -> ProtectRejection {
+        let frontend_api = ctx.and_then(|c| c.backend.config.publishable_key.as_ref()).map(|pk| pk.frontend_api());
+        let www_authenticate = (self.token_type() == TokenType::OAuthToken)
+            .then_some(frontend_api)
+            .flatten()
+            .map(|fapi| format!("Bearer resource_metadata=\"https://{fapi}/.well-known/oauth-protected-resource\""));
+        ProtectRejection::Unauthorized { www_authenticate }
+    }
+
     /// Clerk's `auth.protect()`, with the HEAD decision table:
     ///
     /// | state | answer |
@@ -165,6 +217,8 @@ impl Auth {
     /// | signed in, rule holds | `Ok(SignedIn)` |
     /// | signed in, rule fails, `unauthorized_url` | 307 → that URL |
     /// | signed in, rule fails | 404 (or the configured API status) |
+    /// | a token type the rule does not take ([`Protect::token`]), a failed machine token, a machine without the scopes, or signed out on a route for machines | 401 (OAuth: `WWW-Authenticate`) |
+    /// | a verified machine token the rule takes, with its scopes | `Ok(SignedIn)` (its [`machine`](Auth::machine)) |
     ///
     /// ```
     /// use axum_clerk::{Auth, Protect, ProtectRejection};
@@ -204,19 +258,35 @@ impl Auth {
             let hook = config.and_then(|config| config.api_rejection_status.as_ref());
             ProtectRejection::Status(hook.map_or(http::StatusCode::NOT_FOUND, |hook| hook(denial)))
         };
-        // Clerk's `protect` sends a pending session to sign-in (its tasks) even when `auth()`
-        // calls it signed in.
-        if !self.is_signed_in() || self.is_pending() {
+        if !self.is_authenticated() {
             if let Some(ctx) = ctx.filter(|c| c.infrastructure) {
                 let retry = ctx.backend.config.jwks.failure_backoff.as_secs().max(1);
                 return Err(ProtectRejection::Unavailable { retry_after_secs: retry });
             }
+        }
+        // Machine contexts (`handleUnauthorized` of Clerk's protect): a token type the route does
+        // not take, a machine token that failed, or one without the scopes, is a 401.
+        let kind = self.token_type();
+        if !rule.accepts.accepts(kind) {
+            return Err(self.unauthorized(ctx));
+        }
+        if kind.is_machine() {
+            let machine = self.machine().filter(|m| rule.scopes.iter().all(|s| m.has_scope(s)));
+            return if machine.is_some() { Ok(()) } else { Err(self.unauthorized(ctx)) };
+        }
+        // Clerk's `protect` sends a pending session to sign-in (its tasks) even when `auth()`
+        // calls it signed in.
+        if !self.is_signed_in() || self.is_pending() {
             if let Some(url) = &rule.unauthenticated_url {
                 return Err(redirect_to(url, "unauthenticated_url"));
             }
             if let Some(config) = config.filter(|_| info.is_some_and(|i| i.page || i.htmx)) {
                 let location = portal_location(config, info, Portal::SignIn, &ReturnTo::CurrentUrl, self.is_pending());
                 return Err(ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)));
+            }
+            if rule.accepts.any_machine() {
+                // A route for machines too: a request without a usable token is a 401.
+                return Err(self.unauthorized(ctx));
             }
             return Err(api_status(Denial::Unauthenticated));
         }

@@ -106,10 +106,10 @@ async fn a_machine_is_never_a_session() {
     assert!(!auth.has(&Check::permission("org:a:b")), "has() is false for machines, as in Clerk");
     assert_eq!(auth.token_type(), TokenType::ApiKey);
     assert_eq!(auth.machine().unwrap().user_id(), Some("user_42"));
-    // A route for sessions refuses it.
+    // A route for sessions refuses it: 401, Clerk's answer in a machine context.
     let reply =
         send(&api.app(AcceptsToken::ANY), "GET", "/session-only", &[("authorization", &format!("Bearer {key}"))]).await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     // And in a cookie it is nothing.
     let jwt = api.issuer.m2m_jwt("mch_1", &[]);
     for cookie in [format!("__client_uat=1; __session={key}"), format!("__client_uat=1; __session={jwt}")] {
@@ -217,12 +217,13 @@ async fn a_backend_api_that_cannot_answer_is_an_outage_never_an_acceptance() {
     let garbage = backend_answering(StatusCode::OK, r#"{"id": "x", "subject": "user_1", "scopes": [1]}"#, &[]).await;
     let no_id = backend_answering(StatusCode::OK, r#"{"object": "api_key"}"#, &[]).await;
     // (Backend API, reason, status through protect): an answer that names no token is a broken
-    // Backend API (503) like one that is down; scopes that are not strings refuse the token.
+    // Backend API (503) like one that is down; scopes that are not strings refuse the token (a
+    // failed machine token: 401).
     for (url, reason, expected) in [
         (dead, Reason::UnexpectedError, 503),
         (limited, Reason::UnexpectedError, 503),
         (broken, Reason::UnexpectedError, 503),
-        (garbage, Reason::TokenVerificationFailed, 404),
+        (garbage, Reason::TokenVerificationFailed, 401),
         (no_id, Reason::TokenVerificationFailed, 503),
     ] {
         let issuer = TestIssuer::new();
@@ -239,4 +240,61 @@ async fn a_backend_api_that_cannot_answer_is_an_outage_never_an_acceptance() {
         let reply = send(&app, "GET", "/", &[("authorization", "Bearer ak_123")]).await;
         assert_eq!(reply.status, expected, "{url}");
     }
+}
+
+#[tokio::test]
+async fn protect_takes_the_token_types_of_the_route_and_answers_401_to_the_others() {
+    let api = api(|c| c).await;
+    let keys_only = Protect::signed_in().token(TokenType::ApiKey);
+    let people_or_apps = Protect::signed_in()
+        .token(AcceptsToken::only(TokenType::SessionToken).or(TokenType::OAuthToken))
+        .scope("read:reports");
+    let app = Router::new()
+        .route("/keys-only", get(|| async { "keys" }).route_layer(ProtectLayer::new(keys_only)))
+        .route("/reports", get(|| async { "reports" }).route_layer(ProtectLayer::new(people_or_apps)))
+        .layer(ClerkLayer::new(api.clerk.clone()).accepts_token(AcceptsToken::ANY));
+    let get = |path: &'static str, token: String| {
+        let app = app.clone();
+        async move {
+            let bearer = format!("Bearer {token}");
+            let headers: Vec<(&str, &str)> = if token.is_empty() { vec![] } else { vec![("authorization", &bearer)] };
+            send(&app, "GET", path, &headers).await.status.as_u16()
+        }
+    };
+    let session = api.issuer.session("user_1").mint();
+    assert_eq!(get("/keys-only", api.issuer.api_key("user_1", "k", &[])).await, 200);
+    assert_eq!(get("/keys-only", session.clone()).await, 401);
+    assert_eq!(get("/keys-only", api.issuer.m2m_token("mch_1", &[])).await, 401);
+    assert_eq!(get("/keys-only", api.issuer.oauth_jwt("user_1", "c", &[])).await, 401);
+    assert_eq!(get("/keys-only", String::new()).await, 401);
+    assert_eq!(get("/keys-only", "ak_unknown".to_owned()).await, 401);
+    assert_eq!(get("/reports", api.issuer.oauth_jwt("user_1", "c", &["read:reports"])).await, 200);
+    assert_eq!(get("/reports", api.issuer.oauth_token("user_1", "c", &["read:reports", "x"])).await, 200);
+    assert_eq!(get("/reports", api.issuer.oauth_jwt("user_1", "c", &["write:reports"])).await, 401, "no scope");
+    assert_eq!(get("/reports", session).await, 200, "a session is judged by the session rule");
+    assert_eq!(get("/reports", api.issuer.api_key("user_1", "k", &["read:reports"])).await, 401);
+}
+
+#[tokio::test]
+async fn a_failed_oauth_token_is_answered_with_www_authenticate() {
+    let api = api(|c| c).await;
+    let issuer = api.issuer.clone();
+    let url = serve(issuer.router()).await;
+    let clerk = Clerk::new(issuer.config(&url).publishable_key(issuer.publishable_key()).build().unwrap()).unwrap();
+    let app = Router::new()
+        .route(
+            "/",
+            get(|| async { "in" }).route_layer(ProtectLayer::new(Protect::signed_in().token(TokenType::ApiKey))),
+        )
+        .layer(ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY));
+    for token in ["oat_unknown".to_owned(), issuer.oauth_jwt("user_1", "c", &[])] {
+        let reply = send(&app, "GET", "/", &[("authorization", &format!("Bearer {token}"))]).await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer resource_metadata=\"https://clerk.dev-issuer.local/.well-known/oauth-protected-resource\"")
+        );
+    }
+    let reply = send(&app, "GET", "/", &[("authorization", "Bearer mt_unknown")]).await;
+    assert_eq!((reply.status.as_u16(), reply.header("www-authenticate")), (401, None));
 }

@@ -95,10 +95,15 @@ impl<'a> MachineAuth<'a> {
 }
 
 impl Auth {
-    /// The kind of token the request was authenticated with; `session_token` when signed out.
+    /// The kind of token the request was authenticated with — or presented, when a machine
+    /// token failed (as Clerk's signed-out machine object keeps its `tokenType`); otherwise
+    /// `session_token`.
     #[must_use]
     pub fn token_type(&self) -> TokenType {
-        self.data().machine.as_ref().map_or(TokenType::SessionToken, |m| m.token_type)
+        match &self.data().machine {
+            Some(machine) => machine.token_type,
+            None => self.context().and_then(|c| c.failed_machine).unwrap_or(TokenType::SessionToken),
+        }
     }
 
     /// The machine the request was made by, when it carried a verified machine token (only on

@@ -52,6 +52,8 @@ pub(crate) struct AuthContext {
     pub(crate) request: Option<RequestInfo>,
     /// Signed out only because no verification key could be had.
     pub(crate) infrastructure: bool,
+    /// The machine token type that was presented and failed, if one did.
+    pub(crate) failed_machine: Option<crate::verify::token_type::TokenType>,
 }
 
 impl PartialEq for Auth {

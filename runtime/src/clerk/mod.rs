@@ -130,7 +130,12 @@ impl Clerk {
             |token: &str| self.cached(token, now_ms).map_or_else(|| jwt::peek(token), |data| Ok(data.routing.clone()));
         let input = Input { method, uri, headers, now_ms, peek: &peek, accepts };
         let request = RequestInfo::read(uri, headers, config.instance.development);
-        let ctx = AuthContext { backend: Arc::clone(&self.0.backend), request: Some(request), infrastructure: false };
+        let ctx = AuthContext {
+            backend: Arc::clone(&self.0.backend),
+            request: Some(request),
+            infrastructure: false,
+            failed_machine: None,
+        };
         if let Some(payload) = handshake::payload(&input) {
             // A payload that cannot be used is logged and the flow goes on, as in Clerk.
             if let Some(state) = self.resolve_handshake(&input, payload, &ctx).await {
@@ -141,7 +146,7 @@ impl Clerk {
             Step::Done(decision) => decision,
             Step::VerifyMachine { token, kind, form } => match self.machine(token, kind, form, now_ms).await {
                 Ok(data) => return RequestState::verified(data, ctx),
-                Err(out) => Decision::SignedOut(out),
+                Err(out) => return RequestState::signed_out(out, AuthContext { failed_machine: Some(kind), ..ctx }),
             },
             Step::Verify { token, carrier } => match self.session(&token, input.now_ms).await {
                 Ok(data) if carrier == TokenCarrier::Header => return RequestState::verified(data, ctx),
@@ -177,7 +182,12 @@ impl Clerk {
     /// A [`TokenError`] with Clerk's reason when any check fails.
     pub async fn verify_token(&self, token: &str) -> Result<Auth, TokenError> {
         let data = self.session(token, self.config().clock.now_ms()).await?;
-        let ctx = AuthContext { backend: Arc::clone(&self.0.backend), request: None, infrastructure: false };
+        let ctx = AuthContext {
+            backend: Arc::clone(&self.0.backend),
+            request: None,
+            infrastructure: false,
+            failed_machine: None,
+        };
         Ok(Auth::new(data, Some(ctx)))
     }
 

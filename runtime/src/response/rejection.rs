@@ -105,6 +105,12 @@ pub enum ProtectRejection {
         /// Seconds to wait before retrying.
         retry_after_secs: u64,
     },
+    /// A machine context refused (Clerk's `unauthorized()`): 401, with `WWW-Authenticate` when
+    /// the request carried an OAuth token.
+    Unauthorized {
+        /// The `WWW-Authenticate` value, if any.
+        www_authenticate: Option<String>,
+    },
     /// A redirect target given in code is malformed: a server bug, answered with 500.
     Misconfigured(String),
     /// `ClerkLayer` is missing.
@@ -125,6 +131,13 @@ impl IntoResponse for ProtectRejection {
                 "Authentication is temporarily unavailable. Please retry shortly.",
             )
                 .into_response(),
+            Self::Unauthorized { www_authenticate } => {
+                let mut response = StatusCode::UNAUTHORIZED.into_response();
+                if let Some(value) = www_authenticate.and_then(|v| HeaderValue::try_from(v).ok()) {
+                    response.headers_mut().insert(http::header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
             Self::Misconfigured(problem) => {
                 tracing::error!(%problem, "protect is misconfigured");
                 (StatusCode::INTERNAL_SERVER_ERROR, format!("axum-clerk: {problem}")).into_response()
