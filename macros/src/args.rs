@@ -51,6 +51,10 @@ pub(crate) struct Args {
     pub(crate) nodes: Vec<Node>,
     pub(crate) unauthorized_url: Option<LitStr>,
     pub(crate) unauthenticated_url: Option<LitStr>,
+    /// `token = "api_key"` or `token = any("session_token", "oauth_token")`: the types taken.
+    pub(crate) token: Option<Vec<LitStr>>,
+    /// `scope = "read:reports"`, once per scope.
+    pub(crate) scopes: Vec<LitStr>,
 }
 
 /// Collects every problem into one `syn::Error`.
@@ -75,7 +79,7 @@ impl Errors {
 }
 
 const KEYS: &str = "`permission`, `role`, `feature`, `plan`, `reverification`, `has`, `any(…)`, `all(…)`, `not(…)`, \
-                    `unauthorized_url`, `unauthenticated_url`";
+                    `unauthorized_url`, `unauthenticated_url`, `token`, `scope`";
 
 impl Args {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
@@ -94,6 +98,21 @@ impl Args {
                     *slot = Some(lit);
                     return Ok(());
                 }
+            }
+            if meta.path.is_ident("token") {
+                let types = parse_token_types(&meta, errors)?;
+                if args.token.is_some() {
+                    errors.at(
+                        span,
+                        "duplicate `token` argument; to accept several types use `token = any(\"…\", \"…\")`",
+                    );
+                }
+                args.token = Some(types);
+                return Ok(());
+            }
+            if meta.path.is_ident("scope") {
+                args.scopes.push(meta.value()?.parse()?);
+                return Ok(());
             }
             if let Some(node) = parse_node(&meta, errors, true)? {
                 if let Node::Leaf(leaf) = &node {
@@ -173,6 +192,38 @@ fn parse_node(meta: &ParseNestedMeta<'_>, errors: &mut Errors, top: bool) -> syn
         }
     };
     Ok(Some(Node::Leaf(leaf)))
+}
+
+/// `token = "…"` or `token = any("…", …)`: the string literals, checked by validation.
+fn parse_token_types(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Vec<LitStr>> {
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        return Ok(vec![input.parse()?]);
+    }
+    let expr: Expr = input.parse()?;
+    let expected =
+        "expected a token type (`token = \"api_key\"`) or a list (`token = any(\"session_token\", \"oauth_token\")`)";
+    let Expr::Call(call) = &expr else {
+        errors.at(syn::spanned::Spanned::span(&expr), expected);
+        return Ok(Vec::new());
+    };
+    if !matches!(&*call.func, Expr::Path(p) if p.path.is_ident("any")) {
+        errors.at(syn::spanned::Spanned::span(&call.func), expected);
+        return Ok(Vec::new());
+    }
+    let mut types = Vec::new();
+    for arg in &call.args {
+        match arg {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => types.push(lit.clone()),
+            other => {
+                errors.at(syn::spanned::Spanned::span(other), "a token type is a string literal, e.g. \"api_key\"")
+            }
+        }
+    }
+    if types.is_empty() && call.args.is_empty() {
+        errors.at(syn::spanned::Spanned::span(&expr), "empty `any()`: name at least one token type");
+    }
+    Ok(types)
 }
 
 fn parse_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Value> {

@@ -185,6 +185,26 @@ fn rule_expr(args: &Args) -> TokenStream {
             quote!(#protect::predicate(move |#auth: &::axum_clerk::__private::Auth| #check true #(&& #parts)*))
         }
     };
+    if let Some(types) = &args.token {
+        let private = quote!(::axum_clerk::__private);
+        let accepts = if types.iter().any(|t| t.value() == "any") {
+            quote!(#private::AcceptsToken::ANY)
+        } else {
+            let variant = |t: &syn::LitStr| match t.value().as_str() {
+                "api_key" => format_ident!("ApiKey"),
+                "m2m_token" => format_ident!("M2mToken"),
+                "oauth_token" => format_ident!("OAuthToken"),
+                _ => format_ident!("SessionToken"),
+            };
+            let mut types = types.iter().map(variant);
+            let first = types.next().unwrap_or_else(|| format_ident!("SessionToken"));
+            quote!(#private::AcceptsToken::only(#private::TokenType::#first) #(.or(#private::TokenType::#types))*)
+        };
+        rule = quote!(#rule.token(#accepts));
+    }
+    for scope in &args.scopes {
+        rule = quote!(#rule.scope(#scope));
+    }
     if let Some(url) = &args.unauthorized_url {
         rule = quote!(#rule.unauthorized_url(#url));
     }

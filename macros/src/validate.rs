@@ -16,6 +16,30 @@ pub(crate) fn rule(args: &Args, errors: &mut Errors) {
             );
         }
     }
+    let mut machines = false;
+    for lit in args.token.iter().flatten() {
+        match lit.value().as_str() {
+            "session_token" => {}
+            "api_key" | "m2m_token" | "oauth_token" | "any" => machines = true,
+            other => errors.at(
+                lit.span(),
+                format_args!(
+                    "unknown token type `{other}`; expected `session_token`, `api_key`, `m2m_token`, `oauth_token` or `any`"
+                ),
+            ),
+        }
+    }
+    for scope in &args.scopes {
+        if let Err(problem) = scope_token(&scope.value()) {
+            errors.at(scope.span(), problem);
+        } else if !machines {
+            errors.at(
+                scope.span(),
+                "`scope` is checked on machine tokens, and this rule takes none: add `token = \"oauth_token\"` (or \
+                 another machine type)",
+            );
+        }
+    }
     for url in [&args.unauthorized_url, &args.unauthenticated_url].into_iter().flatten() {
         if let Err(problem) = redirect_target(&url.value()) {
             errors.at(url.span(), problem);
@@ -136,4 +160,19 @@ fn redirect_target(value: &str) -> Result<(), String> {
         return problem();
     }
     Ok(())
+}
+
+/// An OAuth scope token (RFC 6749 §3.3): one or more of `!`, `#`–`[`, `]`–`~`; no spaces, quotes
+/// or backslashes.
+fn scope_token(scope: &str) -> Result<(), String> {
+    if scope.is_empty() {
+        return Err("empty `scope`".to_owned());
+    }
+    match scope.chars().find(|&c| !(c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))) {
+        Some(c) => Err(format!(
+            "`{scope}` is not a scope: {c:?} is not allowed (a scope is one word of visible ASCII, no quotes or \
+             backslashes; give several scopes as several `scope = …`)"
+        )),
+        None => Ok(()),
+    }
 }

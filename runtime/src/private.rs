@@ -5,7 +5,7 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use std::marker::PhantomData;
 
-pub use crate::{Auth, Check, Protect, Reverification, SignedIn};
+pub use crate::{AcceptsToken, Auth, Check, Protect, Reverification, SignedIn, TokenType};
 pub use std::sync::LazyLock;
 
 use crate::response::rejection::ProtectRejection;

@@ -356,3 +356,40 @@ async fn a_macro_handler_answers_exactly_like_the_hand_written_rule() {
     }
     assert_eq!(compared, 20);
 }
+
+#[protect(token = "api_key")]
+async fn keys_only() -> String {
+    format!("key of {}", auth.machine().map(|m| m.subject().to_owned()).unwrap_or_default())
+}
+
+#[protect(token = any("session_token", "oauth_token"), scope = "read:reports")]
+async fn reports() -> &'static str {
+    "reports"
+}
+
+#[tokio::test]
+async fn token_and_scope_arguments_take_machine_tokens() {
+    use axum_clerk::testing::TestIssuer;
+    use axum_clerk::AcceptsToken;
+    let issuer = TestIssuer::new();
+    let url = serve(issuer.router()).await;
+    let clerk = axum_clerk::Clerk::new(issuer.config(&url).build().unwrap()).unwrap();
+    let app = Router::new()
+        .route("/keys-only", get(keys_only))
+        .route("/reports", get(reports))
+        .layer(ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY));
+    let call = |path: &'static str, token: String| {
+        let app = app.clone();
+        async move {
+            let bearer = format!("Bearer {token}");
+            let reply = send(&app, "GET", path, &[("authorization", &bearer)]).await;
+            (reply.status.as_u16(), reply.body)
+        }
+    };
+    assert_eq!(call("/keys-only", issuer.api_key("user_9", "k", &[])).await, (200, "key of user_9".to_owned()));
+    assert_eq!(call("/keys-only", issuer.session("user_9").mint()).await.0, 401);
+    assert_eq!(call("/reports", issuer.oauth_jwt("user_9", "c", &["read:reports"])).await.0, 200);
+    assert_eq!(call("/reports", issuer.oauth_jwt("user_9", "c", &["other"])).await.0, 401);
+    assert_eq!(call("/reports", issuer.session("user_9").mint()).await.0, 200);
+    assert_eq!(call("/reports", issuer.m2m_jwt("mch_1", &["read:reports"])).await.0, 401);
+}
