@@ -52,10 +52,12 @@ pub const DEMO_USERS: &[DemoUser] = &[
 
 pub(super) fn sign_in_routes(issuer: TestIssuer) -> Router {
     let issuer_out = issuer.clone();
+    let issuer_tokens = issuer.clone();
     Router::new()
         .route("/sign-in", get(sign_in_page))
         .route("/sign-in", post(move |headers: HeaderMap, form: Form<SignIn>| sign_in(issuer.clone(), headers, form)))
         .route("/sign-out", post(move |headers: HeaderMap| sign_out(issuer_out.clone(), headers)))
+        .route("/dev/machine-tokens", post(move || machine_tokens(issuer_tokens.clone())))
 }
 
 #[derive(Deserialize)]
@@ -170,4 +172,16 @@ async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
         ],
     };
     with_cookies(response, &cookies)
+}
+
+/// `POST /dev/machine-tokens` (development issuer only): one of each machine token, for trying
+/// `/api/machine` and `/api/keys-only` with `curl`.
+async fn machine_tokens(issuer: TestIssuer) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "api_key": issuer.api_key("user_demo_ada", "demo key", &["read:reports"]),
+        "m2m_token": issuer.m2m_token("mch_demo", &["mch_reports"]),
+        "m2m_jwt": issuer.m2m_jwt("mch_demo", &["mch_reports"]),
+        "oauth_token": issuer.oauth_token("user_demo_ada", "demo_client", &["email", "profile"]),
+        "oauth_jwt": issuer.oauth_jwt("user_demo_ada", "demo_client", &["email", "profile"]),
+    }))
 }

@@ -10,7 +10,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_clerk::testing::TestIssuer;
-use axum_clerk::{auth, protect, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer};
+use axum_clerk::{
+    auth, protect, AcceptsToken, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer,
+};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -98,6 +100,8 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         .route("/api/teams", post(create_team))
         .route("/api/data", get(data))
         .route("/api/me", get(me))
+        .route("/api/machine", get(machine))
+        .route("/api/keys-only", get(keys_only))
         .merge(dashboard);
     let issuer = match mode {
         Mode::Development(issuer) => {
@@ -106,7 +110,9 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         }
         Mode::Clerk => None,
     };
-    let mut app = site.layer(ClerkLayer::new(clerk)).route("/healthz", get(|| async { "ok" }));
+    // Every token type is verified here; each route says which it takes.
+    let layer = ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY);
+    let mut app = site.layer(layer).route("/healthz", get(|| async { "ok" }));
     if let Some(issuer) = issuer {
         app = app.nest("/__dev/issuer", issuer.router());
     }
@@ -167,4 +173,17 @@ async fn data() -> Response {
 /// "Use `auth()` to retrieve `userId`": the whole auth object, Clerk-named.
 async fn me(auth: Auth) -> Json<Auth> {
     Json(auth)
+}
+
+/// Any token type (`acceptsToken: 'any'`): the auth object of a session or of a machine (API
+/// key, M2M or OAuth token) in Clerk's field names; 401 without a valid token.
+#[protect(token = "any")]
+async fn machine() -> Json<Auth> {
+    Json(auth.into_auth())
+}
+
+/// API keys only: 401 for a session, an M2M or OAuth token, or no token.
+#[protect(token = "api_key")]
+async fn keys_only() -> Json<Auth> {
+    Json(auth.into_auth())
 }

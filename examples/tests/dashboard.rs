@@ -249,6 +249,14 @@ async fn external_key_mode_verifies_tokens_minted_elsewhere_and_has_no_built_in_
     let issuer = TestIssuer::new();
     let site = Site::external_key(&issuer).await;
     assert_eq!(site.get("/sign-in", None, true).await.status(), StatusCode::NOT_FOUND);
+    // JWT machine tokens verify with the key alone; opaque ones would need CLERK_SECRET_KEY.
+    for (token, kind) in
+        [(issuer.m2m_jwt("mch_1", &[]), "m2m_token"), (issuer.oauth_jwt("user_1", "c", &[]), "oauth_token")]
+    {
+        let response = site.http.get(format!("{}/api/machine", site.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.json::<Value>().await.unwrap()["tokenType"], kind);
+    }
     let redirect = site.get("/dashboard", None, true).await;
     assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
     assert!(location(&redirect).starts_with(&format!("{}/sign-in?redirect_url=", site.base)));
@@ -300,4 +308,53 @@ async fn clerk_authorized_parties_applies_in_development_mode_too() {
         Some("token-invalid-authorized-parties")
     );
     assert_eq!(me.json::<Value>().await.unwrap()["userId"], Value::Null, "azp is this origin, not an authorized party");
+}
+
+#[tokio::test]
+async fn machine_routes_take_the_tokens_they_say() {
+    let site = Site::development().await;
+    let tokens: Value =
+        site.http.post(format!("{}/dev/machine-tokens", site.base)).send().await.unwrap().json().await.unwrap();
+    let call = |path: &'static str, token: Option<String>| {
+        let site = &site;
+        async move {
+            let mut request = site.http.get(format!("{}{path}", site.base));
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for (name, kind) in [
+        ("api_key", "api_key"),
+        ("m2m_token", "m2m_token"),
+        ("m2m_jwt", "m2m_token"),
+        ("oauth_token", "oauth_token"),
+        ("oauth_jwt", "oauth_token"),
+    ] {
+        let token = tokens[name].as_str().unwrap().to_owned();
+        let (status, json) = call("/api/machine", Some(token.clone())).await;
+        assert_eq!((status, json["tokenType"].as_str()), (StatusCode::OK, Some(kind)), "{name}");
+        assert_eq!(json["isAuthenticated"], true);
+        let (status, _) = call("/api/keys-only", Some(token)).await;
+        let expected = if kind == "api_key" { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+        assert_eq!(status, expected, "{name} on /api/keys-only");
+    }
+    let (_, key) = call("/api/keys-only", tokens["api_key"].as_str().map(str::to_owned)).await;
+    assert_eq!((key["name"].as_str(), key["userId"].as_str()), (Some("demo key"), Some("user_demo_ada")));
+    // A session: /api/machine answers what /api/me does; /api/keys-only refuses it.
+    let (ada, _) = site.sign_in("ada", "/").await;
+    let session = ada.split("; ").find_map(|c| c.strip_prefix("__session=")).unwrap().to_owned();
+    let (status, json) = call("/api/machine", Some(session.clone())).await;
+    assert_eq!(
+        (status, json["userId"].as_str(), json["tokenType"].as_str()),
+        (StatusCode::OK, Some("user_demo_ada"), Some("session_token"))
+    );
+    assert_eq!(call("/api/keys-only", Some(session)).await.0, StatusCode::UNAUTHORIZED);
+    // Nothing valid: 401.
+    assert_eq!(call("/api/machine", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call("/api/machine", Some("ak_not_a_key".into())).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call("/api/keys-only", None).await.0, StatusCode::UNAUTHORIZED);
 }
