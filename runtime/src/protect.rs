@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::auth::has::Check;
+use crate::auth::has::{Check, Reverification};
 use crate::auth::{Auth, AuthContext};
 use crate::config::Denial;
 use crate::request::info::app_origin;
@@ -42,6 +42,7 @@ pub struct Protect {
     description: Option<&'static str>,
     accepts: AcceptsToken,
     scopes: Vec<String>,
+    reverification_error: bool,
 }
 
 impl fmt::Debug for Protect {
@@ -71,6 +72,7 @@ impl Protect {
             description: None,
             accepts: AcceptsToken::default(),
             scopes: Vec::new(),
+            reverification_error: false,
         }
     }
 
@@ -126,6 +128,21 @@ impl Protect {
         self
     }
 
+    /// Answer a signed-in user who fails only the rule's reverification with Clerk's
+    /// `reverificationErrorResponse` (403, JSON), for which Clerk's front end opens its
+    /// re-verification modal and retries the request; without this, such a user is refused like
+    /// any unauthorized one (Clerk's `protect` default).
+    ///
+    /// ```
+    /// use axum_clerk::{Check, Protect, Reverification};
+    /// let rule = Protect::check(Check::reverification(Reverification::Strict)).reverification_error();
+    /// # let _ = rule;
+    /// ```
+    pub fn reverification_error(mut self) -> Self {
+        self.reverification_error = true;
+        self
+    }
+
     /// Where to send signed-out requests (any kind), instead of sign-in / 404.
     pub fn unauthenticated_url(mut self, url: impl Into<String>) -> Self {
         self.unauthenticated_url = Some(url.into()).filter(|u| !u.is_empty());
@@ -149,6 +166,17 @@ impl Protect {
     #[must_use]
     pub fn description(&self) -> Option<&'static str> {
         self.description
+    }
+
+    /// With [`Self::reverification_error`]: the rule's reverification, when it is the part
+    /// `auth` fails (everything else of the check holds).
+    fn missing_reverification(&self, auth: &Auth) -> Option<Reverification> {
+        let Requirement::Has(check) = &self.requirement else { return None };
+        let reverification = check.reverification_requirement().filter(|_| self.reverification_error)?;
+        let mut without = check.clone();
+        without.reverification = None;
+        let rest_holds = without == Check::default() || auth.has(&without);
+        (rest_holds && !auth.has(&Check::reverification(reverification))).then_some(reverification)
     }
 
     fn allows(&self, auth: &Auth) -> bool {
@@ -292,6 +320,9 @@ impl Auth {
         }
         if rule.allows(self) {
             return Ok(());
+        }
+        if let Some(reverification) = rule.missing_reverification(self) {
+            return Err(ProtectRejection::ReverificationRequired(reverification));
         }
         match &rule.unauthorized_url {
             Some(url) => Err(redirect_to(url, "unauthorized_url")),

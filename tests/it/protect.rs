@@ -379,3 +379,49 @@ async fn a_protect_layer_without_clerk_layer_is_a_500() {
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.body.contains("ClerkLayer"));
 }
+
+#[tokio::test]
+async fn a_user_who_must_verify_again_gets_clerks_reverification_error_when_the_rule_asks_for_it() {
+    use axum_clerk::{Reverification, ReverificationLevel};
+    let strict = Check::reverification(Reverification::Strict);
+    let custom = Reverification::Custom { level: ReverificationLevel::FirstFactor, after_minutes: 5 };
+    let app = Router::new()
+        .route(
+            "/strict",
+            get(|| async { "ok" })
+                .route_layer(ProtectLayer::new(Protect::check(strict.clone()).reverification_error())),
+        )
+        .route(
+            "/custom",
+            get(|| async { "ok" })
+                .route_layer(ProtectLayer::new(Protect::check(Check::reverification(custom)).reverification_error())),
+        )
+        .route("/default", get(|| async { "ok" }).route_layer(ProtectLayer::new(Protect::check(strict.clone()))))
+        .route(
+            "/and-permission",
+            get(|| async { "ok" }).route_layer(ProtectLayer::new(
+                Protect::check(strict.and_permission("org:a:b")).reverification_error(),
+            )),
+        )
+        .layer(ClerkLayer::new(clerk(config())));
+    let stale = mint_mock(json!({"fva": [20, 20], "org_id": "org_1", "org_role": "org:member", "org_permissions": []}));
+    let fresh = mint_mock(json!({"fva": [1, 1]}));
+    let call = |path: &'static str, token: &str| {
+        let (k, v) = bearer(token);
+        let app = app.clone();
+        async move { send(&app, "GET", path, &[(k, v.as_str())]).await }
+    };
+    let reply = call("/strict", &stale).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"clerk_error": {"type": "forbidden", "reason": "reverification-error", "metadata": {"reverification": "strict"}}})
+    );
+    let body: serde_json::Value = serde_json::from_str(&call("/custom", &stale).await.body).unwrap();
+    assert_eq!(body["clerk_error"]["metadata"]["reverification"], json!({"level": "first_factor", "afterMinutes": 5}));
+    assert_eq!(call("/strict", &fresh).await.status, StatusCode::OK);
+    assert_eq!(call("/default", &stale).await.status, StatusCode::NOT_FOUND, "Clerk's protect default");
+    assert_eq!(call("/and-permission", &stale).await.status, StatusCode::NOT_FOUND, "the permission fails too");
+}

@@ -23,7 +23,7 @@ pub struct Check {
     permission: Option<String>,
     feature: Option<String>,
     plan: Option<String>,
-    reverification: Option<Reverification>,
+    pub(crate) reverification: Option<Reverification>,
 }
 
 impl Check {
@@ -74,6 +74,12 @@ impl Check {
     pub fn and_plan(mut self, plan: impl Into<String>) -> Self {
         self.plan = Some(plan.into());
         self
+    }
+
+    /// The reverification this check requires, if any.
+    #[must_use]
+    pub fn reverification_requirement(&self) -> Option<Reverification> {
+        self.reverification
     }
 
     /// Also require recent verification.
@@ -131,6 +137,33 @@ impl Reverification {
             "moderate" => Some(Self::Moderate),
             "lax" => Some(Self::Lax),
             _ => None,
+        }
+    }
+
+    /// What Clerk's `reverificationError` puts in `metadata.reverification`: the preset's name,
+    /// or `{ "level": …, "afterMinutes": … }`.
+    ///
+    /// ```
+    /// use axum_clerk::{Reverification, ReverificationLevel};
+    /// assert_eq!(Reverification::Strict.metadata(), serde_json::json!("strict"));
+    /// let custom = Reverification::Custom { level: ReverificationLevel::FirstFactor, after_minutes: 5 };
+    /// assert_eq!(custom.metadata(), serde_json::json!({"level": "first_factor", "afterMinutes": 5}));
+    /// ```
+    #[must_use]
+    pub fn metadata(self) -> serde_json::Value {
+        let level = |level: ReverificationLevel| match level {
+            ReverificationLevel::FirstFactor => "first_factor",
+            ReverificationLevel::SecondFactor => "second_factor",
+            ReverificationLevel::MultiFactor => "multi_factor",
+        };
+        match self {
+            Self::StrictMfa => "strict_mfa".into(),
+            Self::Strict => "strict".into(),
+            Self::Moderate => "moderate".into(),
+            Self::Lax => "lax".into(),
+            Self::Custom { level: l, after_minutes } => {
+                serde_json::json!({ "level": level(l), "afterMinutes": after_minutes })
+            }
         }
     }
 

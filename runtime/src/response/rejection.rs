@@ -5,6 +5,8 @@ use http::header::{CACHE_CONTROL, LOCATION, RETRY_AFTER};
 use http::{HeaderName, HeaderValue, StatusCode};
 use std::fmt;
 
+use crate::auth::has::Reverification;
+
 /// `HX-Redirect`: tells htmx to navigate the whole page.
 pub const HX_REDIRECT: HeaderName = HeaderName::from_static("hx-redirect");
 
@@ -111,6 +113,11 @@ pub enum ProtectRejection {
         /// The `WWW-Authenticate` value, if any.
         www_authenticate: Option<String>,
     },
+    /// A signed-in user who must verify again (Clerk's `reverificationErrorResponse`): 403 with
+    /// `{"clerk_error": {"type": "forbidden", "reason": "reverification-error", "metadata":
+    /// {"reverification": …}}}`, which Clerk's front end reads to open its re-verification modal
+    /// and retry. Chosen with [`Protect::reverification_error`](crate::Protect::reverification_error).
+    ReverificationRequired(Reverification),
     /// A redirect target given in code is malformed: a server bug, answered with 500.
     Misconfigured(String),
     /// `ClerkLayer` is missing.
@@ -137,6 +144,17 @@ impl IntoResponse for ProtectRejection {
                     response.headers_mut().insert(http::header::WWW_AUTHENTICATE, value);
                 }
                 response
+            }
+            Self::ReverificationRequired(reverification) => {
+                let body = serde_json::json!({
+                    "clerk_error": {
+                        "type": "forbidden",
+                        "reason": "reverification-error",
+                        "metadata": { "reverification": reverification.metadata() },
+                    }
+                });
+                let json = HeaderValue::from_static("application/json");
+                (StatusCode::FORBIDDEN, [(http::header::CONTENT_TYPE, json)], body.to_string()).into_response()
             }
             Self::Misconfigured(problem) => {
                 tracing::error!(%problem, "protect is misconfigured");
