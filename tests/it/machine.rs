@@ -298,3 +298,27 @@ async fn a_failed_oauth_token_is_answered_with_www_authenticate() {
     let reply = send(&app, "GET", "/", &[("authorization", "Bearer mt_unknown")]).await;
     assert_eq!((reply.status.as_u16(), reply.header("www-authenticate")), (401, None));
 }
+
+#[tokio::test]
+async fn an_unknown_prefix_is_read_as_a_session_token_and_fails_as_one() {
+    let api = api(|c| c).await;
+    for token in ["xx_123", "AK_123", "sk_live_123"] {
+        let (reply, json) = api.whoami(AcceptsToken::ANY, token).await;
+        assert_eq!(reply.header("x-clerk-auth-reason"), Some("token-invalid"), "{token}");
+        assert_eq!(json["isAuthenticated"], false);
+    }
+}
+
+#[tokio::test]
+async fn m2m_tokens_are_verified_with_the_machine_secret_key_when_one_is_configured() {
+    // The issuer knows only its own secret key: a wrong machine secret key fails M2M tokens
+    // (an outage, not the caller's fault) and leaves API keys, verified with the secret key, alone.
+    let api = api(|c| c.machine_secret_key("ak_machine_secret_unknown_to_the_issuer")).await;
+    let m2m = api.issuer.m2m_token("mch_1", &[]);
+    let request = http::Request::get("/").header("authorization", format!("Bearer {m2m}")).body(()).unwrap();
+    let state = api.clerk.authenticate_accepting(&request, AcceptsToken::ANY).await;
+    assert_eq!(state.reason(), Some(Reason::SecretKeyInvalid));
+    assert!(state.is_infrastructure_failure());
+    let key = api.issuer.api_key("user_1", "k", &[]);
+    assert_eq!(api.whoami(AcceptsToken::ANY, &key).await.1["isAuthenticated"], true);
+}
