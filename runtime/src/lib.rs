@@ -1,32 +1,52 @@
 //! Clerk's server-side `auth()` for axum.
 //!
-//! `axum-clerk` verifies Clerk session tokens exactly as Clerk's own backend SDK does — same
-//! checks, same order, same reason strings — and turns them into an [`Auth`] object with the
-//! fields a Next.js app gets from `auth()`: `user_id`, `org_id`, `org_role`, `org_permissions`, …,
-//! plus Clerk's fail-closed [`Auth::has`].
+//! A [`ClerkLayer`] authenticates each request once, exactly as Clerk's own backend SDK does —
+//! same checks, same order, same reason strings, Clerk's browser handshake and refresh — and
+//! gives handlers an [`Auth`] with the fields a Next.js app gets from `auth()`: `user_id`,
+//! `org_id`, `org_role`, `org_permissions`, …, plus Clerk's fail-closed [`Auth::has`]. Rules go
+//! on the handler with [`macro@protect`] and are checked at compile time.
 //!
-//! # Example
+//! # Quick start
 //!
 //! ```no_run
-//! use axum_clerk::{Check, Clerk, ClerkConfig};
+//! use axum::{routing::{get, post}, Json, Router};
+//! use axum_clerk::{auth, protect, Check, Clerk, ClerkConfig, ClerkLayer, Protect, ProtectLayer};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // CLERK_SECRET_KEY (JWKS from the Backend API) or CLERK_JWT_KEY (networkless PEM), plus
-//! // CLERK_PUBLISHABLE_KEY and CLERK_AUTHORIZED_PARTIES as in any Clerk backend.
-//! let clerk = Clerk::new(ClerkConfig::from_env()?)?;
+//! #[derive(serde::Deserialize)]
+//! struct NewTeam { name: String }
 //!
-//! let request = http::Request::get("/team-settings")
-//!     .header("cookie", "__session=eyJ…; __client_uat=1700000000")
-//!     .body(())?;
-//! let state = clerk.authenticate(&request).await;
-//! let auth = state.auth();
-//! if auth.has(&Check::permission("org:team_settings:manage")) {
-//!     println!("{} may manage team settings", auth.user_id().unwrap_or_default());
-//! } else {
-//!     println!("signed out because {:?}: {}", state.reason(), state.message());
+//! // Checked before the body is read; `auth` is bound and `user_id()` is a `&str`.
+//! #[protect(permission = "org:team_settings:manage")]
+//! async fn create_team(Json(team): Json<NewTeam>) -> String {
+//!     format!("{} created {}", auth.user_id(), team.name)
 //! }
-//! # Ok(()) }
+//!
+//! // Signed in or not.
+//! #[auth]
+//! async fn team_settings() -> &'static str {
+//!     if auth.has(&Check::permission("org:team_settings:manage")) { "<h1>Team Settings</h1>" } else { "" }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, … as in any Clerk backend.
+//!     let clerk = Clerk::new(ClerkConfig::from_env()?)?;
+//!     let dashboard = Router::new()
+//!         .route("/dashboard", get(|| async { "dashboard" }))
+//!         .route_layer(ProtectLayer::new(Protect::signed_in())); // like auth.protect() in a layout
+//!     let app = Router::new()
+//!         .route("/api/teams", post(create_team))
+//!         .route("/team-settings", get(team_settings))
+//!         .merge(dashboard)
+//!         .layer(ClerkLayer::new(clerk));
+//!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await?;
+//!     Ok(())
+//! }
 //! ```
+//!
+//! Without the layer, [`Clerk::authenticate`] gives Clerk's `RequestState` for any
+//! `http::Request`. Machine tokens (API keys, M2M, OAuth): [`ClerkLayer::accepts_token`] and
+//! [`Protect::token`]. Tests of your own app: the `testing` feature's development issuer.
 //!
 //! # Feature flags
 //!
@@ -43,6 +63,7 @@
 //! is called directly, so it does not matter which `CryptoProvider` another crate installed.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
 #[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]

@@ -179,3 +179,26 @@ fn a_redirect_wildcard_directly_over_a_public_suffix_is_refused() {
         assert!(config.is_ok(), "{origin}: {config:?}");
     }
 }
+
+#[test]
+fn the_environment_and_code_combine_on_one_builder() {
+    let env = |name: &str| match name {
+        "CLERK_SECRET_KEY" => Some("sk_test_from_env".to_owned()),
+        "CLERK_AUTHORIZED_PARTIES" => Some("https://app.example.com".to_owned()),
+        "CLERK_SIGN_IN_URL" => Some("   ".to_owned()),
+        _ => None,
+    };
+    let config = ClerkConfig::builder()
+        .sign_in_url("/login") // set in code, the variable is blank: kept
+        .from_vars(env)
+        .unwrap()
+        .audience(["https://api.example.com"]) // in code, after the environment
+        .build()
+        .unwrap();
+    assert_eq!(config.authorized_parties(), ["https://app.example.com"]);
+    assert_eq!(config.sign_in_url(), "/login");
+    let late = ClerkConfig::builder().from_vars(env).unwrap().authorized_parties(["https://other.example.com"]);
+    assert_eq!(late.build().unwrap().authorized_parties(), ["https://other.example.com"], "code after env wins");
+    let bad = ClerkConfig::builder().from_vars(|n| (n == "CLERK_CLOCK_SKEW_IN_MS").then(|| "x".to_owned()));
+    assert_eq!(bad.unwrap_err().setting(), "CLERK_CLOCK_SKEW_IN_MS");
+}
