@@ -112,14 +112,14 @@ fn claims_to_auth(c: &mut Criterion) {
             b.iter(|| black_box(serde_json::from_slice::<Value>(&bytes).unwrap()))
         });
         group.bench_function(format!("axum-clerk: claims -> Auth ({name})"), |b| {
-            b.iter(|| black_box(axum_clerk::__private::auth_from_verified_claims_json(&bytes).unwrap()))
+            b.iter(|| black_box(axum_clerk::testing::auth_from_verified_claims_json(&bytes).unwrap()))
         });
     }
     group.finish();
 }
 
 fn has(c: &mut Criterion) {
-    let auth = axum_clerk::__private::auth_from_verified_claims_json(v2_claims().to_string().as_bytes()).unwrap();
+    let auth = axum_clerk::testing::auth_from_verified_claims_json(v2_claims().to_string().as_bytes()).unwrap();
     let permissions: Vec<String> = auth.org_permissions().unwrap().to_vec();
     let check = Check::permission("org:feature9:manage");
     let mut group = c.benchmark_group("has");

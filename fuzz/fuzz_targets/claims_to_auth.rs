@@ -6,7 +6,7 @@ use axum_clerk::{Check, Reverification};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(auth) = axum_clerk::__private::auth_from_verified_claims_json(data) else { return };
+    let Some(auth) = axum_clerk::testing::auth_from_verified_claims_json(data) else { return };
     let claims: serde_json::Value = match serde_json_from(data) {
         Some(v) => v,
         None => return,

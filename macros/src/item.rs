@@ -27,14 +27,26 @@ pub(crate) fn check(func: &ItemFn, attribute: &str, errors: &mut Errors) {
     }
 }
 
-/// True when a parameter's type is `Auth` (any path ending in `Auth`).
+/// True when the handler already reads the auth state: a parameter of type `Auth`,
+/// `SignedIn` or `Option<Auth>` (any path ending so), or one named `auth`. `#[auth]` then adds
+/// nothing, rather than a second extractor.
 pub(crate) fn takes_auth(func: &ItemFn) -> bool {
-    func.sig.inputs.iter().any(|input| match input {
-        FnArg::Typed(pat) => {
-            matches!(&*pat.ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Auth"))
+    fn is_auth(ty: &Type) -> bool {
+        let Type::Path(p) = ty else { return false };
+        let Some(last) = p.path.segments.last() else { return false };
+        if last.ident == "Auth" || last.ident == "SignedIn" {
+            return true;
         }
-        FnArg::Receiver(_) => false,
-    })
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return false };
+        last.ident == "Option"
+            && args.args.len() == 1
+            && matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_auth(inner))
+    }
+    binds_auth(func)
+        || func.sig.inputs.iter().any(|input| match input {
+            FnArg::Typed(pat) => is_auth(&pat.ty),
+            FnArg::Receiver(_) => false,
+        })
 }
 
 /// True when a parameter binds the name `auth`.

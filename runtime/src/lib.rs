@@ -124,7 +124,7 @@ pub use middleware::protect_layer::{ProtectFuture, ProtectLayer, ProtectService}
 pub use protect::{Protect, SignedIn};
 pub use publishable_key::{InstanceType, PublishableKey, PublishableKeyError};
 pub use response::auth_headers::{AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
-pub use response::rejection::{MissingClerkLayer, ProtectRejection, Redirect, HX_REDIRECT};
+pub use response::rejection::{AuthRedirect, MissingClerkLayer, ProtectRejection, HX_REDIRECT};
 pub use response::sign_in::{validate_return_url, ReturnTo};
 pub use verify::jwks::JwksOptions;
 pub use verify::keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};

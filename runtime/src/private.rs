@@ -103,27 +103,3 @@ pub const fn assert_role(role: &str) {
         "#[protect] role must look like \"org:<role>\" (lowercase, no spaces)"
     );
 }
-
-/// Fuzzing and property-test entry: the `Auth` a verified token with these claims would give.
-/// Never call it with unverified data in an application.
-pub fn auth_from_verified_claims_json(bytes: &[u8]) -> Option<Auth> {
-    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
-        serde_json::Value::Object(claims) => Some(Auth::from_verified_claims(claims, "fuzz", false)),
-        _ => None,
-    }
-}
-
-/// Test-vector entry (Wycheproof): the RSA PKCS#1 v1.5 verification this crate performs on a
-/// token's signing input, applied to `message`. `pem` goes through the same key parsing and
-/// policy as `CLERK_JWT_KEY`; `Err` when the key is refused.
-pub fn rsa_pkcs1_verify(pem: &str, algorithm: &str, message: &[u8], signature: &[u8]) -> Result<bool, String> {
-    use jsonwebtoken::Algorithm;
-    let algorithm = match algorithm {
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        other => return Err(format!("unsupported algorithm {other}")),
-    };
-    let key = crate::verify::keys::PublicKey::from_pem(pem).map_err(|e| e.to_string())?.with_algorithm(algorithm);
-    Ok(crate::verify::verifier::signature_is_valid(crate::crypto_provider(), &key, message, &signature.to_vec()))
-}

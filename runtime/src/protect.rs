@@ -9,7 +9,7 @@ use crate::auth::has::{Check, Reverification};
 use crate::auth::{Auth, AuthContext};
 use crate::config::Denial;
 use crate::request::info::app_origin;
-use crate::response::rejection::{ProtectRejection, Redirect};
+use crate::response::rejection::{AuthRedirect, ProtectRejection};
 use crate::response::sign_in::{configured_target, portal_location, Portal, ReturnTo};
 use crate::verify::token_type::{AcceptsToken, TokenType};
 
@@ -279,7 +279,7 @@ impl Auth {
             url,
             config.and_then(|config| app_origin(config, info)).as_ref(),
         ) {
-            Some(location) => ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)),
+            Some(location) => ProtectRejection::Redirect(AuthRedirect::to(location).for_htmx(htmx)),
             None => ProtectRejection::Misconfigured(format!("{which} `{url}` is not an absolute path or http(s) URL")),
         };
         let api_status = |denial: Denial| {
@@ -310,7 +310,7 @@ impl Auth {
             }
             if let Some(config) = config.filter(|_| info.is_some_and(|i| i.page || i.htmx)) {
                 let location = portal_location(config, info, Portal::SignIn, &ReturnTo::CurrentUrl, self.is_pending());
-                return Err(ProtectRejection::Redirect(Redirect::to(location).for_htmx(htmx)));
+                return Err(ProtectRejection::Redirect(AuthRedirect::to(location).for_htmx(htmx)));
             }
             if rule.accepts.any_machine() {
                 // A route for machines too: a request without a usable token is a 401.

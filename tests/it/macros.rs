@@ -393,3 +393,25 @@ async fn token_and_scope_arguments_take_machine_tokens() {
     assert_eq!(call("/reports", issuer.session("user_9").mint()).await.0, 200);
     assert_eq!(call("/reports", issuer.m2m_jwt("mch_1", &["read:reports"])).await.0, 401);
 }
+
+#[auth]
+async fn with_optional_auth(maybe: Option<Auth>) -> String {
+    maybe.and_then(|a| a.user_id().map(str::to_owned)).unwrap_or_else(|| "nobody".to_owned())
+}
+
+#[auth]
+async fn with_signed_in(user: SignedIn) -> String {
+    user.user_id().to_owned()
+}
+
+#[tokio::test]
+async fn auth_keeps_a_handler_that_already_reads_the_auth_state() {
+    let app = Router::new()
+        .route("/optional", get(with_optional_auth))
+        .route("/signed-in", get(with_signed_in))
+        .layer(layer());
+    assert_eq!(send(&app, "GET", "/optional", &[]).await.body, "nobody");
+    let (k, v) = bearer(&member());
+    assert_eq!(send(&app, "GET", "/optional", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    assert_eq!(send(&app, "GET", "/signed-in", &[(k, &v)]).await.body, "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+}

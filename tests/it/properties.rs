@@ -60,7 +60,7 @@ proptest! {
         let per = actions.join(",");
         let fpm = masks.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         let claims = json!({"sub": "u", "v": 2, "fea": fea, "o": {"id": "org", "rol": "admin", "per": per, "fpm": fpm}});
-        let auth = axum_clerk::__private::auth_from_verified_claims_json(claims.to_string().as_bytes()).unwrap();
+        let auth = axum_clerk::testing::auth_from_verified_claims_json(claims.to_string().as_bytes()).unwrap();
         let org_features: Vec<&str> = features.iter().filter(|(s, _)| s.contains('o')).map(|(_, f)| f.as_str()).collect();
         let mut allowed = Vec::new();
         for (i, feature) in org_features.iter().enumerate() {

@@ -347,7 +347,7 @@ async fn text_after_the_bearer_token_and_a_space_is_ignored_whether_or_not_the_t
         assert_eq!(state.auth().user_id(), Some(USER), "{round}");
     }
     assert_eq!(get(&clerk, &[("authorization", &bearer(&token))]).await.auth().user_id(), Some(USER));
-    assert_eq!(clerk.cached_tokens(), 1, "the token, not the header value, is cached");
+    assert_eq!(axum_clerk::testing::cached_tokens(&clerk), 1, "the token, not the header value, is cached");
 }
 
 #[tokio::test]

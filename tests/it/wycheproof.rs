@@ -13,7 +13,7 @@ fn run(name: TestName, algorithm: &str) -> (usize, usize) {
     let (mut valid, mut invalid) = (0, 0);
     for group in &set.test_groups {
         for test in &group.tests {
-            let outcome = axum_clerk::__private::rsa_pkcs1_verify(&group.pem, algorithm, &test.msg, &test.sig);
+            let outcome = axum_clerk::testing::rsa_pkcs1_verify(&group.pem, algorithm, &test.msg, &test.sig);
             match test.result {
                 TestResult::Valid => {
                     assert_eq!(
@@ -77,7 +77,7 @@ fn keys_beyond_what_the_backend_verifies_are_refused_at_ingest_not_silently_fail
     let set = TestSet::load(TestName::Rsa8192Sha256).unwrap();
     let group = &set.test_groups[0];
     let test = &group.tests[0];
-    let outcome = axum_clerk::__private::rsa_pkcs1_verify(&group.pem, "RS256", &test.msg, &test.sig);
+    let outcome = axum_clerk::testing::rsa_pkcs1_verify(&group.pem, "RS256", &test.msg, &test.sig);
     if axum_clerk::MAX_RSA_BITS < 8192 {
         assert!(outcome.unwrap_err().contains("larger than"));
     } else {
@@ -90,8 +90,8 @@ fn a_signature_made_for_one_hash_never_verifies_under_another() {
     let set = TestSet::load(TestName::Rsa2048Sha256).unwrap();
     let group = &set.test_groups[0];
     let test = group.tests.iter().find(|t| t.result == TestResult::Valid).unwrap();
-    assert_eq!(axum_clerk::__private::rsa_pkcs1_verify(&group.pem, "RS256", &test.msg, &test.sig), Ok(true));
+    assert_eq!(axum_clerk::testing::rsa_pkcs1_verify(&group.pem, "RS256", &test.msg, &test.sig), Ok(true));
     for other in ["RS384", "RS512"] {
-        assert_eq!(axum_clerk::__private::rsa_pkcs1_verify(&group.pem, other, &test.msg, &test.sig), Ok(false));
+        assert_eq!(axum_clerk::testing::rsa_pkcs1_verify(&group.pem, other, &test.msg, &test.sig), Ok(false));
     }
 }

@@ -145,6 +145,7 @@ impl Auth {
     }
 
     /// [`AuthData::from_verified_claims`] as an `Auth` (fuzzing and property tests).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
         Self::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in), None)
     }

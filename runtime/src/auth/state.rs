@@ -9,6 +9,7 @@ use crate::request::flow::SignedOut;
 
 /// `signed-in`, `signed-out` or `handshake` (Clerk's `AuthStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthStatus {
     /// A verified session token of an active session was presented.
     SignedIn,

@@ -233,9 +233,9 @@ impl Clerk {
         self.0.verifier.verify_jws(token).await
     }
 
-    /// How many verified tokens are cached (for metrics).
-    #[must_use]
-    pub fn cached_tokens(&self) -> usize {
+    /// How many verified tokens are cached (`testing::cached_tokens`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn cached_tokens(&self) -> usize {
         self.0.cache.len()
     }
 

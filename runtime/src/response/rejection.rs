@@ -46,18 +46,18 @@ impl IntoResponse for MissingClerkLayer {
 ///
 /// ```
 /// use axum::response::IntoResponse;
-/// use axum_clerk::Redirect;
-/// let response = Redirect::to("https://accounts.example.com/sign-in").into_response();
+/// use axum_clerk::AuthRedirect;
+/// let response = AuthRedirect::to("https://accounts.example.com/sign-in").into_response();
 /// assert_eq!(response.status(), 307);
 /// assert_eq!(response.headers()["cache-control"], "no-store");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Redirect {
+pub struct AuthRedirect {
     location: String,
     htmx: bool,
 }
 
-impl Redirect {
+impl AuthRedirect {
     /// A 307 to `location`.
     pub fn to(location: impl Into<String>) -> Self {
         Self { location: location.into(), htmx: false }
@@ -75,7 +75,7 @@ impl Redirect {
     }
 }
 
-impl IntoResponse for Redirect {
+impl IntoResponse for AuthRedirect {
     fn into_response(self) -> Response {
         let Ok(location) = HeaderValue::from_str(&self.location) else {
             // Unreachable for URLs we built; never emit a header we could not validate.
@@ -96,7 +96,7 @@ impl IntoResponse for Redirect {
 #[non_exhaustive]
 pub enum ProtectRejection {
     /// Sent elsewhere: sign-in, `unauthenticated_url` or `unauthorized_url`.
-    Redirect(Redirect),
+    Redirect(AuthRedirect),
     /// An API request refused with a bare status: 404 as Clerk, or what
     /// [`api_rejection_status`](crate::ClerkConfigBuilder::api_rejection_status) chose. The body is
     /// empty, like axum's own 404, so the route's existence is not revealed.
@@ -164,6 +164,29 @@ impl IntoResponse for ProtectRejection {
         }
     }
 }
+
+impl fmt::Display for ProtectRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redirect(redirect) => write!(f, "refused by protect: redirected to {}", redirect.location()),
+            Self::Status(status) => write!(f, "refused by protect: {status}"),
+            Self::Unauthorized { .. } => f.write_str("refused by protect: 401 Unauthorized (machine context)"),
+            Self::ReverificationRequired(reverification) => {
+                write!(f, "refused by protect: reverification required ({})", reverification.metadata())
+            }
+            Self::Unavailable { retry_after_secs } => {
+                write!(
+                    f,
+                    "authentication unavailable (verification keys or the Backend API); retry in {retry_after_secs} s"
+                )
+            }
+            Self::Misconfigured(problem) => write!(f, "protect is misconfigured: {problem}"),
+            Self::MissingLayer(missing) => missing.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ProtectRejection {}
 
 impl From<MissingClerkLayer> for ProtectRejection {
     fn from(missing: MissingClerkLayer) -> Self {

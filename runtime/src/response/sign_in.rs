@@ -6,10 +6,11 @@ use url::Url;
 use crate::auth::Auth;
 use crate::config::{has_http_scheme_prefix, ClerkConfig};
 use crate::request::info::{app_origin, current_url, RequestInfo};
-use crate::response::rejection::Redirect;
+use crate::response::rejection::AuthRedirect;
 
 /// Where the user comes back to after signing in (Clerk's `returnBackUrl`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReturnTo {
     /// The current request's absolute URL (Clerk's default).
     #[default]
@@ -151,24 +152,24 @@ impl Auth {
     /// assert_eq!(redirect.location(), "/sign-in", "an Auth made outside a request knows no more");
     /// ```
     #[must_use]
-    pub fn redirect_to_sign_in(&self, return_to: ReturnTo) -> Redirect {
+    pub fn redirect_to_sign_in(&self, return_to: ReturnTo) -> AuthRedirect {
         self.portal_redirect(Portal::SignIn, &return_to)
     }
 
     /// Clerk's `redirectToSignUp({ returnBackUrl })`.
     #[must_use]
-    pub fn redirect_to_sign_up(&self, return_to: ReturnTo) -> Redirect {
+    pub fn redirect_to_sign_up(&self, return_to: ReturnTo) -> AuthRedirect {
         self.portal_redirect(Portal::SignUp, &return_to)
     }
 
-    fn portal_redirect(&self, portal: Portal, return_to: &ReturnTo) -> Redirect {
+    fn portal_redirect(&self, portal: Portal, return_to: &ReturnTo) -> AuthRedirect {
         match self.context() {
             Some(ctx) => {
                 let info = ctx.request.as_ref();
                 let location = portal_location(&ctx.backend.config, info, portal, return_to, self.is_pending());
-                Redirect::to(location).for_htmx(info.is_some_and(|i| i.htmx))
+                AuthRedirect::to(location).for_htmx(info.is_some_and(|i| i.htmx))
             }
-            None => Redirect::to(if portal == Portal::SignIn { "/sign-in" } else { "/sign-up" }),
+            None => AuthRedirect::to(if portal == Portal::SignIn { "/sign-in" } else { "/sign-up" }),
         }
     }
 }

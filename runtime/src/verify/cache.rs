@@ -94,6 +94,7 @@ impl<V: Clone> VerifiedCache<V> {
         entries.insert(key, entry);
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }

@@ -241,6 +241,7 @@ impl PublicKey {
     }
 
     /// The same key bound to another RSA algorithm (for test vectors of other hash sizes).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
         self

@@ -16,6 +16,7 @@ use crate::verify::jwt;
 /// assert_eq!("oauth_token".parse::<TokenType>(), Ok(TokenType::OAuthToken));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TokenType {
     /// `session_token`: a browser session's token (cookie or `Authorization`).
     SessionToken,
