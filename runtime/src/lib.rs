@@ -111,6 +111,7 @@ pub use auth::get_token::{GetToken, GetTokenError};
 pub use auth::has::{Check, Reverification, ReverificationLevel};
 pub use auth::machine::MachineAuth;
 pub use auth::state::{AuthStatus, RequestState};
+pub use auth::typed_claims::{Actor, FactorVerificationAge};
 pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -3,8 +3,6 @@
 //! Every dimension that is asked must pass; nothing asked, signed out, or no active
 //! organisation for a role/permission check ⇒ `false`.
 
-use serde_json::Value;
-
 use crate::auth::claims::split_by_scope;
 use crate::auth::Auth;
 
@@ -260,9 +258,10 @@ impl Auth {
         let Some((level, minutes)) = reverification.level_and_minutes() else {
             return Outcome::Fail;
         };
-        let Some([f1, f2]) = self.factor_verification_age().and_then(valid_ages) else {
+        let Some(ages) = self.factor_verification_age() else {
             return Outcome::Fail;
         };
+        let [f1, f2] = [ages.first_factor.unwrap_or(-1.0), ages.second_factor.unwrap_or(-1.0)];
         if f1 == -1.0 && f2 == -1.0 {
             return Outcome::Fail;
         }
@@ -286,14 +285,6 @@ impl Auth {
             }
         })
     }
-}
-
-/// `fva` must be an array of two finite numbers, each `-1` or ≥ 0.
-fn valid_ages(fva: &Value) -> Option<[f64; 2]> {
-    let list = fva.as_array()?;
-    let [a, b] = list.as_slice() else { return None };
-    let valid = |v: &Value| v.as_f64().filter(|x| x.is_finite() && (*x == -1.0 || *x >= 0.0));
-    Some([valid(a)?, valid(b)?])
 }
 
 /// Clerk compares roles and permissions with `org:` added when missing; comparing them with it

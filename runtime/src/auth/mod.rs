@@ -7,6 +7,7 @@ pub(crate) mod get_token;
 pub(crate) mod has;
 pub(crate) mod machine;
 pub(crate) mod state;
+pub(crate) mod typed_claims;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
@@ -212,18 +213,6 @@ impl Auth {
     #[must_use]
     pub fn org_permissions(&self) -> Option<&[String]> {
         self.data().org.permissions.as_deref()
-    }
-
-    /// The actor (`act`) when the session is an impersonation.
-    #[must_use]
-    pub fn actor(&self) -> Option<&Value> {
-        self.data().actor.as_ref()
-    }
-
-    /// Minutes since the first and second factor were verified (`fva`), `-1` when never.
-    #[must_use]
-    pub fn factor_verification_age(&self) -> Option<&Value> {
-        self.data().factor_verification_age.as_ref()
     }
 
     /// All claims of the verified session token.
