@@ -13,6 +13,12 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // RUST_LOG=axum_clerk=debug shows every authentication's outcome and the Backend API calls.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,axum_clerk=info".into()),
+        )
+        .init();
     match axum_clerk_examples::dashboard::run_from_env().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -79,6 +79,19 @@ impl Backend {
     }
 
     async fn send(&self, secret: &str, request: reqwest::RequestBuilder) -> Result<Value, BackendError> {
+        let started = std::time::Instant::now();
+        let result = self.send_once(secret, request).await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(BackendError::Api { status, code, .. }) => format!("{status} {code}"),
+            Err(BackendError::Unreachable(_)) => "unreachable".to_owned(),
+            Err(BackendError::NoSecretKey) => "no secret key".to_owned(),
+        };
+        tracing::debug!(outcome, elapsed_ms = started.elapsed().as_millis() as u64, "clerk: Backend API call");
+        result
+    }
+
+    async fn send_once(&self, secret: &str, request: reqwest::RequestBuilder) -> Result<Value, BackendError> {
         let unreachable = |e: reqwest::Error| BackendError::Unreachable(e.without_url().to_string());
         let request =
             request.bearer_auth(secret).header("Clerk-API-Version", CLERK_API_VERSION).timeout(self.config.api_timeout);

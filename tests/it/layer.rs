@@ -312,3 +312,64 @@ fn clerk_layer_builds_from_a_config_without_a_runtime() {
     let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
     let _app: Router = app(clerk);
 }
+
+/// A `MakeWriter` into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_request_has_a_span_with_its_outcome_and_a_debug_event_when_not_signed_in() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(|| async {
+                tracing::info!("handled");
+                "ok"
+            }),
+        )
+        .layer(axum_clerk::ClerkLayer::new(clerk(pem_config())));
+    let (k, v) = bearer(&mint_mock(serde_json::json!({"org_id": "org_9"})));
+    send(&app, "GET", "/", &[(k, &v)]).await;
+    send(&app, "GET", "/", &[("authorization", "Bearer not-a-token")]).await;
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = |needle: &str| log.lines().find(|l| l.contains(needle)).unwrap_or_default().to_owned();
+    let signed_in = line("user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+    for field in [
+        r#"clerk.status="signed-in""#,
+        r#"clerk.token_carrier="header""#,
+        r#"enduser.id="user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr""#,
+        r#"clerk.org_id="org_9""#,
+    ] {
+        assert!(signed_in.contains(field) && signed_in.ends_with("handled"), "{field} in {log}");
+    }
+    let event = line("clerk: not signed in");
+    assert!(event.contains("DEBUG") && event.contains(r#"reason="token-invalid""#), "{log}");
+    assert!(
+        event.contains(r#"clerk.status="signed-out""#) && event.contains(r#"clerk.reason="token-invalid""#),
+        "{log}"
+    );
+}

@@ -124,6 +124,30 @@ impl Clerk {
         headers: &HeaderMap,
         accepts: AcceptsToken,
     ) -> RequestState {
+        let state = self.decide(method, uri, headers, accepts).await;
+        // The outcome on the caller's span (`ClerkLayer`'s `clerk` span declares these fields),
+        // and a debug event for every request that is not signed in.
+        let span = tracing::Span::current();
+        span.record("clerk.status", state.status().as_str());
+        if let Some(reason) = state.reason() {
+            span.record("clerk.reason", reason.as_str());
+            tracing::debug!(
+                status = state.status().as_str(),
+                reason = reason.as_str(),
+                detail = state.message(),
+                "clerk: not signed in"
+            );
+        }
+        if let Some(user) = state.auth().user_id() {
+            span.record("enduser.id", user);
+        }
+        if let Some(org) = state.auth().org_id() {
+            span.record("clerk.org_id", org);
+        }
+        state
+    }
+
+    async fn decide(&self, method: &Method, uri: &Uri, headers: &HeaderMap, accepts: AcceptsToken) -> RequestState {
         let config = self.config();
         let now_ms = config.clock.now_ms();
         let peek =
@@ -142,7 +166,19 @@ impl Clerk {
                 return state;
             }
         }
-        let decision = match flow::before_verification(&input, &config.instance) {
+        let step = flow::before_verification(&input, &config.instance);
+        let span = tracing::Span::current();
+        match &step {
+            Step::Verify { carrier, .. } => {
+                span.record("clerk.token_carrier", carrier.as_str());
+            }
+            Step::VerifyMachine { kind, .. } => {
+                span.record("clerk.token_carrier", TokenCarrier::Header.as_str());
+                span.record("clerk.token_type", kind.as_str());
+            }
+            Step::Done(_) => {}
+        }
+        let decision = match step {
             Step::Done(decision) => decision,
             Step::VerifyMachine { token, kind, form } => match self.machine(token, kind, form, now_ms).await {
                 Ok(data) => return RequestState::verified(data, ctx),

@@ -154,6 +154,17 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let (clerk, accepts) = (self.clerk.clone(), self.accepts);
+        // One span per request, filled in once the request is authenticated; the inner service
+        // runs inside it, so a handler's events carry the outcome.
+        let span = tracing::debug_span!(
+            "clerk",
+            clerk.status = tracing::field::Empty,
+            clerk.reason = tracing::field::Empty,
+            clerk.token_carrier = tracing::field::Empty,
+            clerk.token_type = tracing::field::Empty,
+            enduser.id = tracing::field::Empty,
+            clerk.org_id = tracing::field::Empty,
+        );
         let future = async move {
             let mut state = clerk.authenticate_parts(request.method(), request.uri(), request.headers(), accepts).await;
             let debug_headers = SignedOutHeaders::of(&state);
@@ -172,7 +183,7 @@ where
             state_response::add_state_headers(state_headers, response.headers_mut());
             Ok(response)
         };
-        ResponseFuture { future: Box::pin(future) }
+        ResponseFuture { future: Box::pin(tracing::Instrument::instrument(future, span)) }
     }
 }
 

@@ -212,8 +212,16 @@ impl JwksCache {
     }
 
     async fn fetch_and_store(self: Arc<Self>) {
+        let started = Instant::now();
         let result = self.fetch_with_retries().await;
         let now = Instant::now();
+        tracing::debug!(
+            url = %self.endpoint.url,
+            outcome = if result.is_ok() { "ok" } else { "failed" },
+            keys = result.as_ref().map_or(0, HashMap::len),
+            elapsed_ms = now.duration_since(started).as_millis() as u64,
+            "clerk: JWKS fetched"
+        );
         {
             let mut slot = self.snapshot.write().unwrap_or_else(PoisonError::into_inner);
             if let Ok(keys) = &result {
