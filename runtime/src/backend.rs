@@ -47,6 +47,9 @@ impl Backend {
         let http = match &config.http_client {
             Some(client) => client.clone(),
             None => reqwest::Client::builder()
+                .use_preconfigured_tls(crate::tls_config().map_err(|e| {
+                    ConfigError::new("CLERK_API_URL", format!("cannot configure TLS for the HTTP client: {e}"))
+                })?)
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(config.jwks.timeout.min(Duration::from_secs(2)))
                 .user_agent(concat!("axum-clerk/", env!("CARGO_PKG_VERSION")))
@@ -159,5 +162,20 @@ impl Backend {
         let secret = self.config.secret_key.as_deref().ok_or(BackendError::NoSecretKey)?;
         let url = self.api_url(segments).ok_or_else(|| malformed("CLERK_API_URL cannot hold a path"))?;
         Ok((secret, url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_http_client_gets_tls_from_the_crates_own_backend() {
+        let config = crate::tls_config().expect("a TLS configuration");
+        assert!(config
+            .crypto_provider()
+            .cipher_suites
+            .iter()
+            .any(|s| s.version().version == rustls::ProtocolVersion::TLSv1_3));
+        let config = crate::ClerkConfig::builder().secret_key("sk_test_x").build().unwrap();
+        assert!(super::Backend::new(config).is_ok(), "no process-wide provider needed");
     }
 }

@@ -50,29 +50,30 @@
 //!
 //! # Feature flags
 //!
-//! `jsonwebtoken` needs exactly one crypto backend, and so does this crate:
+//! The crypto backend serves token verification (`jsonwebtoken`) and the TLS of the JWKS and
+//! Backend API client (`rustls`), so a build has one crypto library:
 //!
 //! - `aws-lc-rs` (default): AWS-LC, about 19 µs per RS256 verification here, 6–8× faster than
-//!   rust-crypto and slightly faster than the `ring` backend peers use (BENCHMARKS.md). Builds
-//!   C code with the system's C compiler.
-//! - `rust-crypto`: pure-Rust RSA from the RustCrypto project, nothing to build in C, about
-//!   125–160 µs per cold verification (repeated tokens are cached either way). Use it with
+//!   rust-crypto (BENCHMARKS.md). Needs a C compiler to build.
+//! - `rust-crypto`: token verification in pure Rust (RustCrypto's `rsa`, about 125–160 µs per
+//!   cold verification; repeated tokens are cached either way), TLS through `ring`, which also
+//!   compiles C and assembly: it does not remove the need for a C compiler. Use it with
 //!   `default-features = false, features = ["rust-crypto"]`.
 //!
-//! Enabling both, or neither, is a compile error, not a panic on the first request. The backend
-//! is called directly, so it does not matter which `CryptoProvider` another crate installed.
+//! Features add up: with both, `aws-lc-rs` is used. With neither, the build stops with a
+//! message saying what to enable. The backend is called directly, so a `CryptoProvider` another
+//! crate installed changes nothing, and nothing panics at request time.
+//! - `testing`: the development issuer (the `testing` module), for demos and your own tests.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
-#[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]
-compile_error!(
-    "axum-clerk: enable exactly one crypto backend. Both `aws-lc-rs` (a default feature) and \
-     `rust-crypto` are on: add `default-features = false` to the axum-clerk dependency."
-);
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
-compile_error!("axum-clerk: enable exactly one crypto backend: the `aws-lc-rs` feature (default) or `rust-crypto`.");
+compile_error!(
+    "axum-clerk: enable a crypto backend: the `aws-lc-rs` feature (default) or `rust-crypto` \
+     (with `default-features = false`)."
+);
 
 // The request path, in the order modules import one another (none imports one below it):
 // configuration and errors; the Backend API client; verification; reading a request; `Auth`;
@@ -134,12 +135,26 @@ pub use verify::token_type::{AcceptsToken, TokenType, UnknownTokenType};
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).
 fn crypto_provider() -> &'static jsonwebtoken::crypto::CryptoProvider {
-    #[cfg(feature = "rust-crypto")]
-    {
-        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
-    }
-    #[cfg(all(feature = "aws-lc-rs", not(feature = "rust-crypto")))]
+    #[cfg(feature = "aws-lc-rs")]
     {
         &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
     }
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    {
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
+    }
+}
+
+/// The TLS configuration of the JWKS and Backend API client: the same crypto backend as token
+/// verification, and the Mozilla roots (`webpki-roots`).
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::ring::default_provider();
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    Ok(rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
