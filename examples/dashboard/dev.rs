@@ -127,7 +127,25 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
     response
 }
 
+/// The development issuer's forms change who is signed in, so they refuse cross-site requests:
+/// the browser's `Origin` must be this site's own (or, without one, `Sec-Fetch-Site` must say
+/// `same-origin`). A request with neither — not a browser form — is refused too.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let own = request_origin(headers).map(|o| o.origin().ascii_serialization());
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) => own.as_deref() == Some(origin),
+        None => headers.get("sec-fetch-site").is_some_and(|s| s == "same-origin"),
+    }
+}
+
+fn cross_site() -> Response {
+    (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
+}
+
 async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
     let Some(user) = DEMO_USERS.iter().find(|u| u.key == form.user) else {
         return (StatusCode::BAD_REQUEST, "unknown demo user").into_response();
     };
@@ -163,6 +181,9 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
 }
 
 async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
     let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     let cookies = match dev_browser(&headers) {
         Some(client) => issuer.sign_out_client(&client),

@@ -38,9 +38,8 @@ pub async fn run_from_env() -> Result<(), String> {
         Ok(p) => p.trim().parse().map_err(|_| format!("PORT: `{p}` is not a port number"))?,
         Err(_) => 3000,
     };
-    let clerk_configured = ["CLERK_JWT_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWKS_URL"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()));
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let clerk_configured = choose_mode(&vars)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
@@ -53,14 +52,68 @@ pub async fn run_from_env() -> Result<(), String> {
         let clerk = dev_clerk(&issuer, addr, |name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
         (clerk, Mode::Development(issuer))
     };
-    let mode_name = if matches!(mode, Mode::Development(_)) { "development issuer" } else { "Clerk" };
-    println!("dashboard: http://{addr}/ ({mode_name})");
+    match &mode {
+        Mode::Development(_) => println!(
+            "dashboard: http://{addr}/ — development issuer (no CLERK_* variable is set; anyone can sign in as a demo user)"
+        ),
+        Mode::Clerk => println!("dashboard: http://{addr}/ — Clerk, configured from the CLERK_* variables"),
+    }
     axum::serve(listener, app(clerk, mode))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The variables the demo reads (Clerk's, plus `PORT`).
+const KNOWN_VARS: &[&str] = &[
+    "CLERK_SECRET_KEY",
+    "CLERK_PUBLISHABLE_KEY",
+    "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
+    "CLERK_JWT_KEY",
+    "CLERK_API_URL",
+    "CLERK_API_VERSION",
+    "CLERK_JWKS_URL",
+    "CLERK_SIGN_IN_URL",
+    "CLERK_SIGN_UP_URL",
+    "CLERK_PROXY_URL",
+    "CLERK_MACHINE_SECRET_KEY",
+    "CLERK_AUTHORIZED_PARTIES",
+    "CLERK_APP_ORIGIN",
+    "CLERK_ALLOWED_REDIRECT_ORIGINS",
+    "CLERK_CLOCK_SKEW_IN_MS",
+];
+
+/// Which mode the environment asks for, explicitly: the development issuer only when no Clerk
+/// variable is set at all (`Ok(false)`); real Clerk when they name a key source (`Ok(true)`).
+/// A Clerk-looking variable the demo does not know (a typo), or Clerk variables without a key
+/// source, is an error naming it — never a silent fall-back to the issuer that signs anyone in.
+///
+/// # Errors
+/// What is missing or misspelled.
+pub fn choose_mode(vars: &[(String, String)]) -> Result<bool, String> {
+    let set: Vec<&str> = vars
+        .iter()
+        .filter(|(name, value)| {
+            (name.starts_with("CLERK_") || name.starts_with("NEXT_PUBLIC_CLERK_")) && !value.trim().is_empty()
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if let Some(unknown) = set.iter().find(|name| !KNOWN_VARS.contains(name)) {
+        return Err(format!("{unknown} is not a variable the demo reads; Clerk's are: {}", KNOWN_VARS.join(", ")));
+    }
+    if set.is_empty() {
+        return Ok(false);
+    }
+    if !set.iter().any(|name| ["CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_JWKS_URL"].contains(name)) {
+        return Err(format!(
+            "{} set, but no key to verify tokens with: set CLERK_SECRET_KEY (or CLERK_JWT_KEY / CLERK_JWKS_URL), or unset \
+             every CLERK_* variable to run with the development issuer",
+            set.join(", ")
+        ));
+    }
+    Ok(true)
 }
 
 /// The configuration of development mode: a development instance (the issuer's `pk_test_`

@@ -2,7 +2,7 @@
 
 use axum::extract::Path;
 use axum::response::Html;
-use axum_clerk::{Auth, SignedIn};
+use axum_clerk::{Auth, ReturnTo, SignedIn};
 
 /// Escapes text for HTML.
 pub(crate) fn escape(text: &str) -> String {
@@ -42,7 +42,12 @@ pub(crate) fn layout(title: &str, auth: &Auth, body: &str) -> Html<String> {
             r#"<span class="chip" id="who">{}</span><form method="post" action="/sign-out"><button class="secondary" id="sign-out">Sign out</button></form>"#,
             escape(user)
         ),
-        None => r#"<span id="who">Signed out</span><a href="/sign-in"><button>Sign in</button></a>"#.to_owned(),
+        // The configured sign-in page: the development issuer's `/sign-in`, or with real Clerk
+        // the Account Portal (or CLERK_SIGN_IN_URL), coming back to this page.
+        None => format!(
+            r#"<span id="who">Signed out</span><a href="{}"><button>Sign in</button></a>"#,
+            escape(auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location())
+        ),
     };
     Html(format!(
         r#"<!doctype html>

@@ -78,6 +78,7 @@ impl Site {
         let response = self
             .http
             .post(format!("{}/sign-in", self.base))
+            .header("origin", &self.base)
             .form(&[("user", user), ("redirect_url", redirect_url)])
             .send()
             .await
@@ -212,7 +213,14 @@ async fn development_mode_walks_every_route() {
     assert_eq!(site.get("/dashboard", Some(&nora), true).await.status(), StatusCode::OK);
 
     // Sign out clears the cookies.
-    let out = site.http.post(format!("{}/sign-out", site.base)).header("cookie", &ada).send().await.unwrap();
+    let out = site
+        .http
+        .post(format!("{}/sign-out", site.base))
+        .header("cookie", &ada)
+        .header("origin", &site.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     let cleared: Vec<String> =
         out.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
@@ -240,7 +248,14 @@ async fn sign_in_only_returns_to_same_origin_targets() {
         let (_, response) = site.sign_in("max", evil).await;
         assert_eq!(location(&response), "/", "{evil}");
     }
-    let unknown = site.http.post(format!("{}/sign-in", site.base)).form(&[("user", "mallory")]).send().await.unwrap();
+    let unknown = site
+        .http
+        .post(format!("{}/sign-in", site.base))
+        .header("origin", &site.base)
+        .form(&[("user", "mallory")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -357,4 +372,66 @@ async fn machine_routes_take_the_tokens_they_say() {
     assert_eq!(call("/api/machine", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call("/api/machine", Some("ak_not_a_key".into())).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call("/api/keys-only", None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_development_sign_in_and_sign_out_refuse_cross_site_requests() {
+    let site = Site::development().await;
+    let post = |path: &str, origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut request = site.http.post(format!("{}{path}", site.base)).form(&[("user", "ada")]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(fetch_site) = fetch_site {
+            request = request.header("sec-fetch-site", fetch_site);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    for path in ["/sign-in", "/sign-out"] {
+        let evil = post(path, Some("https://evil.example"), Some("cross-site")).await;
+        assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(evil.headers().get("set-cookie").is_none(), "{path}: nothing signed in or out");
+        assert_eq!(post(path, None, None).await.status(), StatusCode::FORBIDDEN, "{path}: not a browser form");
+        assert_eq!(post(path, None, Some("same-site")).await.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(post(path, Some(&site.base), None).await.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(post(path, None, Some("same-origin")).await.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+}
+
+#[test]
+fn the_mode_is_chosen_explicitly_and_a_partial_configuration_is_an_error() {
+    use axum_clerk_examples::dashboard::choose_mode;
+    let vars =
+        |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+    assert_eq!(choose_mode(&vars(&[("PATH", "/bin"), ("PORT", "3000")])), Ok(false), "nothing set: the issuer");
+    assert_eq!(choose_mode(&vars(&[("CLERK_SECRET_KEY", "sk_test_x")])), Ok(true));
+    assert_eq!(choose_mode(&vars(&[("CLERK_JWT_KEY", "-----BEGIN…"), ("CLERK_APP_ORIGIN", "https://a.b")])), Ok(true));
+    let only_public = choose_mode(&vars(&[("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "pk_test_x")])).unwrap_err();
+    assert!(only_public.contains("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY set, but no key"), "{only_public}");
+    let typo = choose_mode(&vars(&[("CLERK_SECRT_KEY", "sk_test_x")])).unwrap_err();
+    assert!(typo.starts_with("CLERK_SECRT_KEY is not a variable"), "{typo}");
+    assert_eq!(choose_mode(&vars(&[("CLERK_SECRET_KEY", "  ")])), Ok(false), "blank is unset");
+}
+
+#[tokio::test]
+async fn the_sign_in_button_goes_to_the_configured_sign_in_page() {
+    let dev = Site::development().await;
+    let (db, home) = dev.first_visit("/").await;
+    let _ = db;
+    let html = home.text().await.unwrap();
+    assert!(html.contains(&format!(r#"<a href="{}/sign-in?redirect_url="#, dev.base)), "{html}");
+    // Real Clerk: the Account Portal of the publishable key.
+    let issuer = TestIssuer::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = ClerkConfig::from_vars(|name| match name {
+        "CLERK_JWT_KEY" => Some(issuer.public_key_pem().to_owned()),
+        "CLERK_PUBLISHABLE_KEY" => Some("pk_live_Y2xlcmsuZXhhbXBsZS5jb20k".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app(Clerk::new(config).unwrap(), Mode::Clerk)).await.unwrap() });
+    let real = Site::at(addr);
+    let html = real.get("/", None, false).await.text().await.unwrap();
+    assert!(html.contains(r#"<a href="https://accounts.example.com/sign-in?redirect_url="#), "{html}");
 }
