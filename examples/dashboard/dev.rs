@@ -6,12 +6,15 @@
 
 use axum::extract::{Form, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{validate_return_url, Auth};
 use serde::Deserialize;
+
+use askama::Template;
+use axum::Extension;
 
 use super::pages;
 
@@ -28,6 +31,10 @@ pub struct DemoUser {
     pub org: Option<(&'static str, &'static str, &'static str, &'static [&'static str])>,
     /// Encode the token as a v2 session token.
     pub v2: bool,
+    /// The `fea` claim (features of the organisation and user).
+    pub features: &'static str,
+    /// The `pla` claim (plans).
+    pub plans: &'static str,
 }
 
 /// The demo users: an admin with `org:team_settings:manage`, a member without permissions, and
@@ -39,6 +46,8 @@ pub const DEMO_USERS: &[DemoUser] = &[
         blurb: "Admin of Acme Inc. with org:team_settings:manage (v2 token)",
         org: Some(("org_acme", "acme", "org:admin", &["org:team_settings:manage", "org:team_settings:read"])),
         v2: true,
+        features: "o:teams",
+        plans: "o:pro",
     },
     DemoUser {
         key: "max",
@@ -46,8 +55,18 @@ pub const DEMO_USERS: &[DemoUser] = &[
         blurb: "Member of Acme Inc. without permissions (v1 token)",
         org: Some(("org_acme", "acme", "org:member", &[])),
         v2: false,
+        features: "o:teams",
+        plans: "o:free",
     },
-    DemoUser { key: "nora", name: "Nora Solo", blurb: "Signed in with no active organization", org: None, v2: false },
+    DemoUser {
+        key: "nora",
+        name: "Nora Solo",
+        blurb: "Signed in with no active organization",
+        org: None,
+        v2: false,
+        features: "",
+        plans: "",
+    },
 ];
 
 pub(super) fn sign_in_routes(issuer: TestIssuer) -> Router {
@@ -65,32 +84,42 @@ struct RedirectQuery {
     redirect_url: Option<String>,
 }
 
-async fn sign_in_page(auth: Auth, Query(query): Query<RedirectQuery>) -> Html<String> {
-    let redirect = query.redirect_url.unwrap_or_default();
-    let users: String = DEMO_USERS
+/// A demo user as the sign-in page lists them.
+struct UserChoice {
+    key: &'static str,
+    name: &'static str,
+    first_name: &'static str,
+    blurb: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: pages::Chrome,
+    users: Vec<UserChoice>,
+    redirect_url: String,
+}
+
+async fn sign_in_page(
+    auth: Auth,
+    Extension(site): Extension<pages::Site>,
+    Query(query): Query<RedirectQuery>,
+) -> Response {
+    let users = DEMO_USERS
         .iter()
-        .map(|u| {
-            format!(
-                r#"<form method="post" action="/sign-in" class="user">
-  <input type="hidden" name="user" value="{key}">
-  <input type="hidden" name="redirect_url" value="{redirect}">
-  <div><strong>{name}</strong><br><span class="muted">{blurb}</span></div>
-  <button type="submit" id="sign-in-{key}">Sign in as {first}</button>
-</form>"#,
-                key = u.key,
-                redirect = pages::escape(&redirect),
-                name = u.name,
-                blurb = u.blurb,
-                first = u.name.split(' ').next().unwrap_or(u.name),
-            )
+        .map(|u| UserChoice {
+            key: u.key,
+            name: u.name,
+            first_name: u.name.split(' ').next().unwrap_or(u.name),
+            blurb: u.blurb,
         })
         .collect();
-    let body = format!(
-        r#"<h1>Sign in to Teamspace</h1>
-<p class="muted">Development mode: choose a demo user. Tokens are minted by the embedded issuer and verified through its JWKS endpoint.</p>
-{users}"#
-    );
-    pages::layout("Sign in", &auth, &body)
+    let page = SignInPage {
+        chrome: pages::Chrome::new("Sign in", &auth, &site),
+        users,
+        redirect_url: query.redirect_url.unwrap_or_default(),
+    };
+    pages::render(&page)
 }
 
 #[derive(Deserialize)]
@@ -106,16 +135,16 @@ fn request_origin(headers: &HeaderMap) -> Option<url::Url> {
     (origin.path() == "/").then_some(origin)
 }
 
-/// The browser's client at the issuer: its dev-browser token, if the issuer knows it.
+/// The browser's client at the issuer: its dev-browser token (the `__clerk_db_jwt` cookie).
 fn dev_browser(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|line| line.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix("__clerk_db_jwt="))
-        .map(str::to_owned)
-        .find(|db| !db.is_empty())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == "__clerk_db_jwt" && !c.value().is_empty())
+        .map(|c| c.value().to_owned())
 }
 
 fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
@@ -160,6 +189,13 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
     if user.v2 {
         session = session.v2();
     }
+    session = session.claim("name", serde_json::json!(user.name));
+    if !user.features.is_empty() {
+        session = session.claim("fea", serde_json::json!(user.features));
+    }
+    if !user.plans.is_empty() {
+        session = session.claim("pla", serde_json::json!(user.plans));
+    }
     // Only same-origin targets: anything else lands on the home page.
     let target = form
         .redirect_url
@@ -172,8 +208,9 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
         // A browser that has not been through a handshake yet gets its dev browser here.
         None => {
             let client = issuer.new_client();
-            let cookie = format!("__clerk_db_jwt={client}; Path=/; SameSite=Lax");
-            (client, vec![cookie])
+            let cookie =
+                cookie::Cookie::build(("__clerk_db_jwt", client.clone())).path("/").same_site(cookie::SameSite::Lax);
+            (client, vec![cookie.build().to_string()])
         }
     };
     cookies.extend(issuer.sign_in_client(&client, session));

@@ -6,9 +6,9 @@ mod pages;
 
 use axum::extract::Json;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{
     auth, protect, AcceptsToken, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer,
@@ -163,34 +163,53 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         }
         Mode::Clerk => None,
     };
+    // With real Clerk and a publishable key, pages load ClerkJS from the instance.
+    let chrome = match (&issuer, clerk.config().publishable_key()) {
+        (None, Some(pk)) => pages::Site::with_clerk_js(pk.as_str(), pk.frontend_api()),
+        _ => pages::Site::default(),
+    };
     // Every token type is verified here; each route says which it takes.
     let layer = ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY);
-    let mut app = site.layer(layer).route("/healthz", get(|| async { "ok" }));
+    let mut app = site
+        .layer(layer)
+        .layer(Extension(chrome))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/static/site.css", get(pages::stylesheet));
     if let Some(issuer) = issuer {
         app = app.nest("/__dev/issuer", issuer.router());
     }
     app
 }
 
-/// "Use `has()` to check if a user is authorized": the heading only with the permission.
+/// "Use `has()` to check if a user is authorized": the settings only with the permission, a
+/// page saying so otherwise (403).
 #[auth]
-async fn team_settings() -> Response {
-    if !auth.has(&Check::permission("org:team_settings:manage")) {
-        return Html("").into_response();
-    }
-    pages::layout(
-        "Team Settings",
-        &auth,
-        "<h1>Team Settings</h1><p class=\"muted\">You can manage this organization's teams.</p>",
-    )
-    .into_response()
+async fn team_settings(Extension(site): Extension<pages::Site>) -> Response {
+    let allowed = auth.has(&Check::permission("org:team_settings:manage"));
+    let page = pages::MessagePage {
+        chrome: pages::Chrome::new("Team Settings", &auth, &site),
+        heading: if allowed { "Team Settings" } else { "You don't have access" }.to_owned(),
+        text: if allowed {
+            "You can manage this organization's teams.".to_owned()
+        } else {
+            "Team settings need the org:team_settings:manage permission in your active organization.".to_owned()
+        },
+        muted: !allowed,
+    };
+    let status = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
+    (status, pages::render(&page)).into_response()
 }
 
 /// "Check your current user's role".
 #[auth]
-async fn role() -> Html<String> {
+async fn role(Extension(site): Extension<pages::Site>) -> Response {
     let role = auth.org_role().unwrap_or("none");
-    pages::layout("Role", &auth, &format!("<p>Your current role is {}</p>", pages::escape(role)))
+    pages::render(&pages::MessagePage {
+        chrome: pages::Chrome::new("Role", &auth, &site),
+        heading: "Your role".to_owned(),
+        text: format!("Your current role is {role}"),
+        muted: false,
+    })
 }
 
 #[derive(Deserialize)]

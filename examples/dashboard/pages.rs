@@ -1,13 +1,12 @@
-//! Server-rendered pages: one layout, a few cards. No front-end build step.
+//! Server-rendered pages through askama templates (`examples/templates/`): one layout, a few
+//! pages. No front-end build step.
 
+use askama::Template;
 use axum::extract::Path;
-use axum::response::Html;
-use axum_clerk::{Auth, ReturnTo, SignedIn};
-
-/// Escapes text for HTML.
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Extension;
+use axum_clerk::{Auth, Check, ReturnTo, SignedIn};
 
 const STYLE: &str = r#"
 :root { --ink:#1c1f2e; --muted:#6b7085; --line:#e6e8f0; --brand:#6c47ff; --bg:#f7f7fb; }
@@ -30,84 +29,195 @@ h1 { font-size:26px; margin:0 0 8px; }
 code { background:#f3f3f8; padding:1px 6px; border-radius:6px; }
 button { background:var(--brand); color:#fff; border:0; border-radius:8px; padding:8px 14px; font-weight:600; cursor:pointer; }
 button.secondary { background:#fff; color:var(--ink); border:1px solid var(--line); }
+a.button { background:var(--brand); color:#fff; border-radius:8px; padding:8px 14px; font-weight:600; text-decoration:none; }
+h2 { font-size:18px; margin:20px 0 6px; }
 form.user { display:flex; justify-content:space-between; align-items:center; padding:14px 0; border-top:1px solid var(--line); }
 dl { display:grid; grid-template-columns:160px 1fr; gap:6px 16px; }
 dt { color:var(--muted); }
 "#;
 
-/// The page frame: header with navigation and who is signed in, then `body` in a card.
-pub(crate) fn layout(title: &str, auth: &Auth, body: &str) -> Html<String> {
-    let who = match auth.user_id() {
-        Some(user) => format!(
-            r#"<span class="chip" id="who">{}</span><form method="post" action="/sign-out"><button class="secondary" id="sign-out">Sign out</button></form>"#,
-            escape(user)
-        ),
-        // The configured sign-in page: the development issuer's `/sign-in`, or with real Clerk
-        // the Account Portal (or CLERK_SIGN_IN_URL), coming back to this page.
-        None => format!(
-            r#"<span id="who">Signed out</span><a href="{}"><button>Sign in</button></a>"#,
-            escape(auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location())
-        ),
-    };
-    Html(format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title} · Teamspace</title><style>{STYLE}</style></head>
-<body><header><div class="bar"><a class="logo" href="/">◆ Teamspace</a>
-<nav><a href="/dashboard">Dashboard</a><a href="/team-settings">Team settings</a><a href="/role">Role</a><a href="/api/me">/api/me</a></nav>
-<div class="who">{who}</div></div></header>
-<main><div class="card">{body}</div></main></body></html>"#,
-        title = escape(title),
-    ))
+/// `GET /static/site.css`.
+pub(crate) async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css"), (header::CACHE_CONTROL, "max-age=300")], STYLE)
 }
 
-pub(crate) async fn home(auth: Auth) -> Html<String> {
-    let greeting = match auth.user_id() {
-        Some(user) => format!("<p>Signed in as <code>{}</code>.</p>", escape(user)),
-        None => "<p class=\"muted\">You are signed out. Protected pages will send you to sign in.</p>".to_owned(),
-    };
-    let links = [
+/// What every page's frame needs to know about the site: with real Clerk, where ClerkJS comes
+/// from (it keeps the session fresh and signs out).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Site {
+    pub(crate) clerk_js: Option<ClerkJs>,
+}
+
+/// ClerkJS from the instance's Frontend API, with the publishable key.
+#[derive(Debug, Clone)]
+pub(crate) struct ClerkJs {
+    pub(crate) src: String,
+    pub(crate) publishable_key: String,
+}
+
+impl Site {
+    /// Real Clerk with a publishable key: pages load ClerkJS.
+    pub(crate) fn with_clerk_js(publishable_key: &str, frontend_api: &str) -> Self {
+        let src = format!("https://{frontend_api}/npm/@clerk/clerk-js@5/dist/clerk.browser.js");
+        Self { clerk_js: Some(ClerkJs { src, publishable_key: publishable_key.to_owned() }) }
+    }
+}
+
+/// The signed-in user as the header shows them.
+pub(crate) struct UserView {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
+/// The frame of a page.
+pub(crate) struct Chrome {
+    pub(crate) title: &'static str,
+    pub(crate) user: Option<UserView>,
+    pub(crate) sign_in_url: String,
+    pub(crate) clerk_js: Option<ClerkJs>,
+}
+
+/// The user's name: the session's `name` claim (the development issuer sets it; with Clerk, add
+/// it to the session token in the dashboard), else their ID.
+pub(crate) fn display_name(auth: &Auth) -> Option<String> {
+    let name = auth.session_claims().and_then(|c| c.get("name")).and_then(|n| n.as_str()).map(str::to_owned);
+    name.or_else(|| auth.user_id().map(str::to_owned))
+}
+
+impl Chrome {
+    pub(crate) fn new(title: &'static str, auth: &Auth, site: &Site) -> Self {
+        let user =
+            auth.user_id().map(|id| UserView { id: id.to_owned(), name: display_name(auth).unwrap_or_default() });
+        // The configured sign-in page (the issuer's `/sign-in`, or Clerk's Account Portal),
+        // coming back here.
+        let sign_in_url = auth.redirect_to_sign_in(ReturnTo::CurrentUrl).location().to_owned();
+        Self { title, user, sign_in_url, clerk_js: site.clerk_js.clone() }
+    }
+}
+
+/// Renders a template; a template that fails to render is a 500, never a panic.
+pub(crate) fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, format!("template error: {err}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    links: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+pub(crate) async fn home(auth: Auth, Extension(site): Extension<Site>) -> Response {
+    let links = vec![
         ("/dashboard", "Dashboard", "The whole /dashboard tree is protected by one ProtectLayer."),
+        ("/dashboard/projects", "Projects", "Shown with the teams feature: has({ feature })."),
+        ("/dashboard/billing", "Billing", "Shown on the pro plan: has({ plan })."),
         ("/team-settings", "Team settings", "Rendered only with org:team_settings:manage, via has()."),
         ("/role", "Your role", "Reads orgRole from auth()."),
         ("/api/me", "/api/me", "The Auth object as Clerk-named JSON."),
         ("/api/data", "/api/data", "get_token with the supabase template; 401 when signed out."),
     ];
-    let cards: String = links
-        .iter()
-        .map(|(href, title, text)| {
-            format!(r#"<a href="{href}"><strong>{title}</strong><br><span class="muted">{text}</span></a>"#)
-        })
-        .collect();
-    layout(
-        "Home",
-        &auth,
-        &format!("<h1>Teamspace</h1>{greeting}<p class=\"muted\">Every page below is one example of Clerk's <code>auth()</code>, served by axum.</p><div class=\"grid\">{cards}</div>"),
-    )
+    render(&HomePage { chrome: Chrome::new("Home", &auth, &site), links })
 }
 
-fn user_details(user: &SignedIn) -> String {
+/// A page with a heading and one paragraph.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub(crate) chrome: Chrome,
+    pub(crate) heading: String,
+    pub(crate) text: String,
+    pub(crate) muted: bool,
+}
+
+/// The user's details on the dashboard.
+struct Details {
+    id: String,
+    name: String,
+    session: String,
+    org: String,
+    role: String,
+    permissions: String,
+}
+
+/// Content shown only with a feature or plan.
+struct Gated {
+    title: &'static str,
+    allowed: bool,
+    content: &'static str,
+    upsell: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    heading: String,
+    details: Details,
+    gated: Option<Gated>,
+}
+
+fn details(user: &SignedIn) -> Details {
     let permissions =
         user.org_permissions().map(|p| p.join(", ")).filter(|p| !p.is_empty()).unwrap_or_else(|| "none".into());
-    format!(
-        "<dl><dt>User</dt><dd><code>{}</code></dd><dt>Session</dt><dd><code>{}</code></dd><dt>Organization</dt><dd>{}</dd><dt>Role</dt><dd>{}</dd><dt>Permissions</dt><dd>{}</dd></dl>",
-        escape(user.user_id()),
-        escape(user.session_id().unwrap_or("-")),
-        escape(user.org_slug().unwrap_or("no active organization")),
-        escape(user.org_role().unwrap_or("-")),
-        escape(&permissions),
-    )
+    Details {
+        id: user.user_id().to_owned(),
+        name: display_name(user).unwrap_or_default(),
+        session: user.session_id().unwrap_or("-").to_owned(),
+        org: user.org_slug().unwrap_or("no active organization").to_owned(),
+        role: user.org_role().unwrap_or("-").to_owned(),
+        permissions,
+    }
 }
 
-pub(crate) async fn dashboard(user: SignedIn) -> Html<String> {
-    let body = format!(
-        "<h1>Dashboard</h1><p class=\"muted\">Only signed-in users reach this tree.</p>{}<p><a href=\"/dashboard/projects\">Projects</a> · <a href=\"/dashboard/billing\">Billing</a></p>",
-        user_details(&user)
-    );
-    layout("Dashboard", &user, &body)
+pub(crate) async fn dashboard(user: SignedIn, Extension(site): Extension<Site>) -> Response {
+    let page = DashboardPage {
+        chrome: Chrome::new("Dashboard", &user, &site),
+        heading: "Dashboard".to_owned(),
+        details: details(&user),
+        gated: None,
+    };
+    render(&page)
 }
 
-pub(crate) async fn dashboard_section(user: SignedIn, Path(rest): Path<String>) -> Html<String> {
-    let body = format!("<h1>Dashboard · {}</h1>{}", escape(&rest), user_details(&user));
-    layout("Dashboard", &user, &body)
+/// `/dashboard/projects` (the `teams` feature) and `/dashboard/billing` (the `pro` plan); any
+/// other section is a 404 page.
+pub(crate) async fn dashboard_section(
+    user: SignedIn,
+    Extension(site): Extension<Site>,
+    Path(rest): Path<String>,
+) -> Response {
+    let gated = match rest.as_str() {
+        "projects" => Gated {
+            title: "Projects",
+            allowed: user.has(&Check::feature("teams")),
+            content: "Your organization's projects: Apollo, Borealis, Cassini.",
+            upsell: "Projects come with the teams feature: ask an admin to enable it.",
+        },
+        "billing" => Gated {
+            title: "Billing",
+            allowed: user.has(&Check::plan("pro")),
+            content: "Pro plan: invoices and usage are below.",
+            upsell: "Billing details are on the pro plan.",
+        },
+        _ => {
+            let page = MessagePage {
+                chrome: Chrome::new("Not found", &user, &site),
+                heading: "Not found".to_owned(),
+                text: format!("There is no dashboard section called “{rest}”."),
+                muted: true,
+            };
+            return (StatusCode::NOT_FOUND, render(&page)).into_response();
+        }
+    };
+    let page = DashboardPage {
+        chrome: Chrome::new(gated.title, &user, &site),
+        heading: format!("Dashboard · {}", gated.title),
+        details: details(&user),
+        gated: Some(gated),
+    };
+    render(&page)
 }

@@ -92,7 +92,7 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(heading, "Dashboard");
     let who = browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap();
-    assert_eq!(who, "user_demo_ada");
+    assert_eq!(who, "Ada Admin", "the user's name, not their ID");
     let png = browser.screenshot().await.unwrap();
     let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -106,7 +106,7 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     browser.goto(&format!("{base}/dashboard")).await.unwrap();
     assert_eq!(issuer.handshake_count(), 2, "the expired session went through the handshake");
     assert_eq!(browser.current_url().await.unwrap().as_str(), format!("{base}/dashboard"));
-    assert_eq!(browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap(), "user_demo_ada");
+    assert_eq!(browser.find(Locator::Id("who")).await.unwrap().text().await.unwrap(), "Ada Admin");
     let token_after = browser.get_named_cookie("__session").await.unwrap().value().to_owned();
     assert_ne!(token_before, token_after, "a fresh token came back from the handshake");
 
@@ -114,6 +114,17 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
     browser.goto(&format!("{base}/team-settings")).await.unwrap();
     let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(heading, "Team Settings");
+
+    // The nav works, and the feature-gated page shows its content to an organisation with it.
+    browser.find(Locator::Css("nav a[href='/dashboard/projects']")).await.unwrap().click().await.unwrap();
+    browser.wait().for_url(&url::Url::parse(&format!("{base}/dashboard/projects")).unwrap()).await.unwrap();
+    let gated = browser.find(Locator::Id("gated")).await.unwrap().text().await.unwrap();
+    assert!(gated.contains("Apollo"), "{gated}");
+    // get_token: a supabase template token for the signed-in user.
+    browser.goto(&format!("{base}/api/data")).await.unwrap();
+    let data = browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(data.contains(r#""template":"supabase""#) && data.contains(r#""token":"ey"#), "{data}");
+    browser.goto(&format!("{base}/")).await.unwrap();
 
     // Sign out, then /dashboard redirects to sign-in again.
     browser.find(Locator::Id("sign-out")).await.unwrap().click().await.unwrap();
@@ -129,6 +140,18 @@ async fn a_browser_signs_in_through_the_redirect_and_back() {
             url::form_urlencoded::byte_serialize(format!("{base}/dashboard").as_bytes()).collect::<String>()
         ))
     );
+
+    // A signed-out fetch from the page gets the API answer, 404, not a redirect.
+    let status = browser.execute("return fetch('/dashboard/projects').then(r => r.status)", vec![]).await.unwrap();
+    assert_eq!(status, serde_json::json!(404));
+
+    // A member without the permission sees the no-access page.
+    browser.find(Locator::Id("sign-in-max")).await.unwrap().click().await.unwrap();
+    browser.wait().for_element(Locator::Id("who")).await.unwrap();
+    browser.goto(&format!("{base}/team-settings")).await.unwrap();
+    let heading = browser.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "You don't have access");
+    browser.goto(&format!("{base}/sign-in?redirect_url=%2Fdashboard")).await.unwrap();
 
     // An issuer that never sets a session: the handshake loop stops after three redirects and
     // the browser lands on the sign-in page.

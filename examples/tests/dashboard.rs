@@ -187,8 +187,10 @@ async fn development_mode_walks_every_route() {
     // Max: a member without the permission.
     let (max, _) = site.sign_in("max", "/").await;
     let settings = site.get("/team-settings", Some(&max), true).await;
-    assert_eq!(settings.status(), StatusCode::OK);
-    assert_eq!(settings.text().await.unwrap(), "", "an empty page without the permission");
+    assert_eq!(settings.status(), StatusCode::FORBIDDEN);
+    let page = settings.text().await.unwrap();
+    assert!(page.contains("<h1>You don&#39;t have access</h1>"), "{page}");
+    assert!(!page.contains("You can manage"), "{page}");
     let refused = site
         .http
         .post(format!("{}/api/teams", site.base))
@@ -419,7 +421,7 @@ async fn the_sign_in_button_goes_to_the_configured_sign_in_page() {
     let (db, home) = dev.first_visit("/").await;
     let _ = db;
     let html = home.text().await.unwrap();
-    assert!(html.contains(&format!(r#"<a href="{}/sign-in?redirect_url="#, dev.base)), "{html}");
+    assert!(html.contains(&format!(r#"id="sign-in" href="{}/sign-in?redirect_url="#, dev.base)), "{html}");
     // Real Clerk: the Account Portal of the publishable key.
     let issuer = TestIssuer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -433,5 +435,10 @@ async fn the_sign_in_button_goes_to_the_configured_sign_in_page() {
     tokio::spawn(async move { axum::serve(listener, app(Clerk::new(config).unwrap(), Mode::Clerk)).await.unwrap() });
     let real = Site::at(addr);
     let html = real.get("/", None, false).await.text().await.unwrap();
-    assert!(html.contains(r#"<a href="https://accounts.example.com/sign-in?redirect_url="#), "{html}");
+    assert!(html.contains(r#"id="sign-in" href="https://accounts.example.com/sign-in?redirect_url="#), "{html}");
+    // ClerkJS from the instance's Frontend API keeps the session fresh.
+    assert!(
+        html.contains(r#"data-clerk-publishable-key="pk_live_Y2xlcmsuZXhhbXBsZS5jb20k" src="https://clerk.example.com/npm/@clerk/clerk-js@5/dist/clerk.browser.js""#),
+        "{html}"
+    );
 }
