@@ -106,3 +106,22 @@ fn debug_output_leaves_out_the_token_and_the_secret_key() {
     let config = ClerkConfig::builder().secret_key("sk_test_supersecret").build().unwrap();
     assert!(!format!("{config:?}").contains("supersecret"));
 }
+
+#[tokio::test]
+async fn a_v2_test_session_with_extra_features_keeps_its_permissions_aligned() {
+    let issuer = axum_clerk::testing::TestIssuer::new();
+    let clerk =
+        axum_clerk::Clerk::new(axum_clerk::ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap())
+            .unwrap();
+    let token = issuer
+        .session("user_1")
+        .org("org_1", "acme", "org:admin")
+        .permissions(["org:team_settings:manage"])
+        .v2()
+        .claim("fea", serde_json::json!("o:teams,u:beta"))
+        .mint();
+    let auth = clerk.verify_token(&token).await.unwrap();
+    assert!(auth.has(&axum_clerk::Check::permission("org:team_settings:manage")));
+    assert!(auth.has(&axum_clerk::Check::feature("teams")) && auth.has(&axum_clerk::Check::feature("u:beta")));
+    assert!(!auth.has(&axum_clerk::Check::permission("org:teams:manage")), "the added feature has no permissions");
+}

@@ -398,7 +398,20 @@ impl SessionBuilder {
         let mut claims = self.claims.clone();
         if let Some((id, slug, role)) = &self.org {
             if self.v2 {
-                let (fea, per, fpm) = encode_v2_permissions(&self.permissions);
+                let (mut fea, per, mut fpm) = encode_v2_permissions(&self.permissions);
+                // Features set with `claim("fea", …)` join the permissions' features; an
+                // organisation feature without permissions gets an empty mask, so `fpm` stays
+                // aligned with the organisation features of `fea`.
+                let extra = self.claims.get("fea").and_then(Value::as_str).unwrap_or_default();
+                for feature in extra.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                    if fea.split(',').any(|f| f == feature) {
+                        continue;
+                    }
+                    if feature.starts_with("o:") || feature.starts_with("org:") {
+                        fpm = if fpm.is_empty() { "0".to_owned() } else { format!("{fpm},0") };
+                    }
+                    fea = if fea.is_empty() { feature.to_owned() } else { format!("{fea},{feature}") };
+                }
                 let role = role.strip_prefix("org:").unwrap_or(role);
                 claims.insert("v".into(), json!(2));
                 claims.insert("fea".into(), json!(fea));
