@@ -123,6 +123,15 @@ impl Protect {
     /// A scope a machine token must carry (an OAuth scope, an API key's or M2M token's scope);
     /// may be given more than once, all are required. Session tokens have no scopes and are
     /// judged by the session rule alone.
+    ///
+    /// ```
+    /// use axum_clerk::{AcceptsToken, Protect, TokenType};
+    /// // People (signed in), or OAuth apps granted `read:reports`.
+    /// let rule = Protect::signed_in()
+    ///     .token(AcceptsToken::only(TokenType::SessionToken).or(TokenType::OAuthToken))
+    ///     .scope("read:reports");
+    /// # let _ = rule;
+    /// ```
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scopes.push(scope.into());
         self

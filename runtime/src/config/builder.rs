@@ -94,6 +94,17 @@ impl ClerkConfigBuilder {
 
     /// [`Self::from_env`] through `lookup` instead of the process environment.
     ///
+    /// ```
+    /// use axum_clerk::ClerkConfig;
+    /// let config = ClerkConfig::builder()
+    ///     .from_vars(|name| (name == "CLERK_SECRET_KEY").then(|| "sk_test_x".to_owned()))
+    ///     .unwrap()
+    ///     .authorized_parties(["https://app.example.com"])
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.authorized_parties(), ["https://app.example.com"]);
+    /// ```
+    ///
     /// # Errors
     /// As [`Self::from_env`].
     pub fn from_vars(mut self, mut lookup: impl FnMut(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -201,6 +212,18 @@ impl ClerkConfigBuilder {
     /// trusted without asking again (default 10 s; never beyond the token's own expiry; zero
     /// asks every time). This is what a revocation costs: a revoked key keeps working for at
     /// most this long on each server that saw it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = axum_clerk::ClerkConfig::builder()
+    ///     .secret_key("sk_test_x")
+    ///     .machine_secret_key("ak_machine_secret")
+    ///     .machine_token_cache_ttl(Duration::from_secs(2)) // revocations show within 2 s
+    ///     .proxy_url("https://app.example.com/__clerk")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = config;
+    /// ```
     pub fn machine_token_cache_ttl(mut self, ttl: Duration) -> Self {
         self.machine_token_cache_ttl = Some(ttl);
         self

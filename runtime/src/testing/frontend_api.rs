@@ -57,6 +57,16 @@ impl TestIssuer {
     /// Signs `client` in with `session` (its lifetime is kept for every token minted later) and
     /// returns the `Set-Cookie` directives of the sign-in response: `__session` and
     /// `__client_uat`, as Clerk's front end writes them.
+    ///
+    /// ```
+    /// use axum_clerk::testing::TestIssuer;
+    /// let issuer = TestIssuer::new();
+    /// let browser = issuer.new_client(); // a dev browser (`__clerk_db_jwt`)
+    /// let cookies = issuer.sign_in_client(&browser, issuer.session("user_1"));
+    /// assert!(cookies[0].starts_with("__session=ey") && cookies[1].starts_with("__client_uat="));
+    /// // From now on the issuer's `/v1/client/handshake` mints fresh tokens for this browser.
+    /// assert!(issuer.publishable_key().starts_with("pk_test_"));
+    /// ```
     pub fn sign_in_client(&self, client: &str, session: SessionBuilder) -> Vec<String> {
         self.browsers().clients.insert(client.to_owned(), Some(session.clone()));
         self.session_cookies(Some(&session), false)

@@ -25,6 +25,28 @@ impl TestIssuer {
 
     /// An opaque API key (`ak_…`) for `subject` (a `user_…` or `org_…`), verified by this
     /// issuer's `POST /api_keys/verify`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use axum_clerk::testing::TestIssuer;
+    /// use axum_clerk::{AcceptsToken, Clerk};
+    ///
+    /// let issuer = TestIssuer::new();
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let api = format!("http://{}", listener.local_addr().unwrap());
+    /// let router = issuer.router();
+    /// tokio::spawn(async move { axum::serve(listener, router).await });
+    ///
+    /// let clerk = Clerk::new(issuer.config(&api).build().unwrap()).unwrap();
+    /// let key = issuer.api_key("user_1", "reports script", &["read:reports"]);
+    /// let request = http::Request::get("/").header("authorization", format!("Bearer {key}")).body(()).unwrap();
+    /// let state = clerk.authenticate_accepting(&request, AcceptsToken::ANY).await;
+    /// assert_eq!(state.auth().machine().unwrap().name(), Some("reports script"));
+    ///
+    /// issuer.revoke(&key); // the Backend API forgets it (the client may trust it a few seconds more)
+    /// # }
+    /// ```
     #[must_use]
     pub fn api_key(&self, subject: &str, name: &str, scopes: &[&str]) -> String {
         let token = format!("ak_{}", random_hex(16));
