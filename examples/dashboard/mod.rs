@@ -12,6 +12,7 @@ use axum::{Extension, Router};
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{
     auth, protect, AcceptsToken, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer,
+    CONFIG_VARIABLES,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -66,25 +67,6 @@ pub async fn run_from_env() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The variables the demo reads (Clerk's, plus `PORT`).
-const KNOWN_VARS: &[&str] = &[
-    "CLERK_SECRET_KEY",
-    "CLERK_PUBLISHABLE_KEY",
-    "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",
-    "CLERK_JWT_KEY",
-    "CLERK_API_URL",
-    "CLERK_API_VERSION",
-    "CLERK_JWKS_URL",
-    "CLERK_SIGN_IN_URL",
-    "CLERK_SIGN_UP_URL",
-    "CLERK_PROXY_URL",
-    "CLERK_MACHINE_SECRET_KEY",
-    "CLERK_AUTHORIZED_PARTIES",
-    "CLERK_APP_ORIGIN",
-    "CLERK_ALLOWED_REDIRECT_ORIGINS",
-    "CLERK_CLOCK_SKEW_IN_MS",
-];
-
 /// Which mode the environment asks for, explicitly: the development issuer only when no Clerk
 /// variable is set at all (`Ok(false)`); real Clerk when they name a key source (`Ok(true)`).
 /// A Clerk-looking variable the demo does not know (a typo), or Clerk variables without a key
@@ -100,8 +82,11 @@ pub fn choose_mode(vars: &[(String, String)]) -> Result<bool, String> {
         })
         .map(|(name, _)| name.as_str())
         .collect();
-    if let Some(unknown) = set.iter().find(|name| !KNOWN_VARS.contains(name)) {
-        return Err(format!("{unknown} is not a variable the demo reads; Clerk's are: {}", KNOWN_VARS.join(", ")));
+    if let Some(unknown) = set.iter().find(|name| !CONFIG_VARIABLES.contains(name)) {
+        return Err(format!(
+            "{unknown} is not a variable the demo reads; Clerk's are: {}",
+            CONFIG_VARIABLES.join(", ")
+        ));
     }
     if set.is_empty() {
         return Ok(false);

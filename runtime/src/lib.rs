@@ -117,7 +117,7 @@ pub use auth::Auth;
 pub use clerk::Clerk;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
-    ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, DEFAULT_CLOCK_SKEW,
+    ApiStatusHook, ClerkConfig, ClerkConfigBuilder, ConfigError, Denial, CONFIG_VARIABLES, DEFAULT_CLOCK_SKEW,
     DEFAULT_MACHINE_TOKEN_CACHE_TTL, MAX_CLOCK_SKEW,
 };
 pub use error::{Action, Reason, TokenCarrier, TokenError};

@@ -86,7 +86,7 @@ impl ClerkConfigBuilder {
             }
         });
         if let Some(name) = bad_utf8 {
-            let setting = ENV_VARS.iter().find(|v| **v == name).copied().unwrap_or("environment");
+            let setting = CONFIG_VARIABLES.iter().find(|v| **v == name).copied().unwrap_or("environment");
             return Err(ConfigError::new(setting, "the value is not valid UTF-8"));
         }
         builder
@@ -146,7 +146,12 @@ impl ClerkConfigBuilder {
     }
 }
 
-const ENV_VARS: &[&str] = &[
+/// Every environment variable [`ClerkConfigBuilder::from_env`] reads (Clerk's names).
+///
+/// ```
+/// assert!(axum_clerk::CONFIG_VARIABLES.contains(&"CLERK_SECRET_KEY"));
+/// ```
+pub const CONFIG_VARIABLES: &[&str] = &[
     "CLERK_SECRET_KEY",
     "CLERK_PUBLISHABLE_KEY",
     "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",

@@ -7,7 +7,7 @@ use url::Url;
 mod builder;
 
 pub(crate) use builder::has_http_scheme_prefix;
-pub use builder::ClerkConfigBuilder;
+pub use builder::{ClerkConfigBuilder, CONFIG_VARIABLES};
 
 use crate::clock::Clock;
 use crate::publishable_key::{InstanceType, PublishableKey};
