@@ -27,12 +27,52 @@ pub(crate) fn auth(args: TokenStream, item: TokenStream) -> TokenStream {
     if let Err(err) = errors.finish() {
         return with_error(func.into_token_stream(), err);
     }
+    let registration = register(&func, "Auth", "");
     if item::takes_auth(&func) {
-        return func.into_token_stream();
+        let mut out = func.into_token_stream();
+        out.extend(registration);
+        return out;
     }
     let auth = syn::Ident::new("auth", Span::call_site());
     let param = quote!(#auth: ::axum_clerk::__private::Auth);
-    rewrite(&func, &param, &TokenStream::new())
+    let mut out = rewrite(&func, &param, &TokenStream::new());
+    out.extend(registration);
+    out
+}
+
+pub(crate) fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(err) => return with_error(item, err),
+    };
+    let mut errors = Errors::default();
+    if let Some(first) = args.clone().into_iter().next() {
+        errors.at(first.span(), "`#[public]` takes no arguments: it marks the handler as open to everyone");
+    }
+    item::check(&func, "public", &mut errors);
+    if let Err(err) = errors.finish() {
+        return with_error(func.into_token_stream(), err);
+    }
+    let marker = syn::Ident::new("__axum_clerk_public", Span::mixed_site());
+    let param = quote!(#marker: ::axum_clerk::__private::Public);
+    let mut out = rewrite(&func, &param, &TokenStream::new());
+    out.extend(register(&func, "Public", ""));
+    out
+}
+
+/// Registers the handler in the link-time inventory (`axum_clerk::declared_routes`): module,
+/// name, file and line, how it declared its access, and its rule.
+fn register(func: &ItemFn, access: &str, rule: &str) -> TokenStream {
+    let private = quote!(::axum_clerk::__private);
+    let name = LitStr::new(&func.sig.ident.to_string(), func.sig.ident.span());
+    let access = format_ident!("{}", access);
+    let rule = LitStr::new(rule, Span::call_site());
+    let line = quote_spanned!(func.sig.ident.span()=> ::core::line!());
+    quote! {
+        #private::inventory::submit! {
+            #private::DeclaredRoute::new(::core::module_path!(), #name, ::core::file!(), #line, #private::Access::#access, #rule)
+        }
+    }
 }
 
 pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -67,7 +107,10 @@ pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
         quote!(let #auth: #private::SignedIn = #guard.into_signed_in();)
     };
     let handler = rewrite(&func, &param, &prelude);
+    let registration = register(&func, "Protect", &description.value());
     quote! {
+        #registration
+
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #rule_ty;

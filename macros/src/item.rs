@@ -18,12 +18,17 @@ pub(crate) fn check(func: &ItemFn, attribute: &str, errors: &mut Errors) {
             );
         }
     }
-    let other = if attribute == "protect" { "auth" } else { "protect" };
-    if let Some(attr) = func.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == other)) {
-        errors.at(
-            syn::spanned::Spanned::span(attr),
-            "`#[auth]` and `#[protect]` conflict: `#[protect]` already binds `auth` (signed in); use one of them",
-        );
+    let others = ["auth", "protect", "public"].into_iter().filter(|other| *other != attribute);
+    for other in others {
+        if let Some(attr) = func.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == other)) {
+            let message = if [attribute, other].contains(&"public") {
+                format!("`#[{attribute}]` and `#[{other}]` conflict: a handler is public or it is not; use one of them")
+            } else {
+                "`#[auth]` and `#[protect]` conflict: `#[protect]` already binds `auth` (signed in); use one of them"
+                    .to_owned()
+            };
+            errors.at(syn::spanned::Spanned::span(attr), message);
+        }
     }
 }
 

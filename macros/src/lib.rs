@@ -33,6 +33,29 @@ pub fn auth(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::auth(args.into(), item.into()).into()
 }
 
+/// Marks an axum handler as deliberately open to everyone. It may still read the auth state
+/// (`Option<Auth>`, `Auth`); under [`RequireDecision`] it counts as a decision, and it is listed
+/// by `declared_routes()` as public — so "which routes are public?" has an answer.
+///
+/// ```
+/// use axum_clerk::{public, Auth};
+///
+/// #[public]
+/// async fn landing(viewer: Option<Auth>) -> String {
+///     match viewer {
+///         Some(auth) => format!("welcome back, {}", auth.user_id().unwrap_or_default()),
+///         None => "welcome".to_owned(),
+///     }
+/// }
+/// # let _: axum::Router = axum::Router::new().route("/", axum::routing::get(landing));
+/// ```
+///
+/// [`RequireDecision`]: https://docs.rs/axum-clerk/latest/axum_clerk/enum.RequireDecision.html
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::public(args.into(), item.into()).into()
+}
+
 /// Protects an axum handler: the request must be signed in and satisfy the rule, or it is
 /// refused before any other extractor runs — an unauthorized caller never has its body read.
 /// Inside the body, `auth` is the signed-in view ([`SignedIn`]), whose `user_id()` is a `&str`.

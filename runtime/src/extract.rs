@@ -11,9 +11,11 @@ use crate::auth::Auth;
 use crate::protect::{Protect, SignedIn};
 use crate::response::rejection::{MissingClerkLayer, ProtectRejection};
 
-/// The `Auth` the layer put in the request.
+/// The `Auth` the layer put in the request; reading it is an authorization decision.
 pub(crate) fn request_auth(extensions: &Extensions) -> Result<Auth, MissingClerkLayer> {
-    extensions.get::<Auth>().cloned().ok_or(MissingClerkLayer)
+    let auth = extensions.get::<Auth>().ok_or(MissingClerkLayer)?;
+    auth.mark_decided();
+    Ok(auth.clone())
 }
 
 /// `Auth` as an extractor: the request's auth state, signed in or not. Fails with 500

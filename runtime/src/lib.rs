@@ -78,6 +78,7 @@ compile_error!(
 // The request path, in the order modules import one another (none imports one below it):
 // configuration and errors; the Backend API client; verification; reading a request; `Auth`;
 // `Clerk`, which runs them; the HTTP shapes of refusals; `protect`; extractors; middleware.
+mod audit;
 mod clock;
 mod config;
 mod error;
@@ -106,7 +107,8 @@ pub mod testing;
 pub mod __private;
 
 #[doc(inline)]
-pub use axum_clerk_macros::{auth, protect};
+pub use audit::{declared_routes, Access, DeclaredRoute, RequireDecision};
+pub use axum_clerk_macros::{auth, protect, public};
 
 pub use auth::get_token::{GetToken, GetTokenError};
 pub use auth::has::{Check, Reverification, ReverificationLevel};

@@ -5,7 +5,8 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use std::marker::PhantomData;
 
-pub use crate::{AcceptsToken, Auth, Check, Protect, Reverification, SignedIn, TokenType};
+pub use crate::{AcceptsToken, Access, Auth, Check, DeclaredRoute, Protect, Reverification, SignedIn, TokenType};
+pub use inventory;
 pub use std::sync::LazyLock;
 
 use crate::response::rejection::ProtectRejection;
@@ -41,6 +42,23 @@ impl<S: Send + Sync, R: ProtectRule> FromRequestParts<S> for Guard<R> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let signed_in = crate::extract::request_auth(&parts.extensions)?.into_protected(R::rule())?;
         Ok(Self { signed_in, rule: PhantomData })
+    }
+}
+
+/// The hidden first extractor of a `#[public]` handler: records that the route is open on
+/// purpose (for [`RequireDecision`](crate::RequireDecision)); never refuses, with or without
+/// `ClerkLayer`.
+#[derive(Debug)]
+pub struct Public;
+
+impl<S: Send + Sync> FromRequestParts<S> for Public {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            auth.mark_decided();
+        }
+        Ok(Self)
     }
 }
 

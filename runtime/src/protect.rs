@@ -278,6 +278,7 @@ impl Auth {
 
     /// The decision table of [`Self::protect`], without the `SignedIn` (`ProtectLayer`).
     pub(crate) fn check(&self, rule: &Protect) -> Result<(), ProtectRejection> {
+        self.mark_decided();
         let ctx = self.context();
         let info = ctx.and_then(|c| c.request.as_ref());
         let htmx = info.is_some_and(|i| i.htmx);

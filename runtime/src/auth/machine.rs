@@ -109,27 +109,33 @@ impl Auth {
     /// The machine the request was made by, when it carried a verified machine token (only on
     /// a [`ClerkLayer`](crate::ClerkLayer) that accepts machine tokens).
     ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use axum_clerk::testing::TestIssuer;
-    /// use axum_clerk::{AcceptsToken, Clerk, ClerkConfig, TokenType};
-    ///
-    /// let issuer = TestIssuer::new();
-    /// let clerk = Clerk::new(ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap()).unwrap();
-    /// let token = issuer.m2m_jwt("mch_reports", &["mch_billing"]); // an M2M token in JWT form
-    /// let request = http::Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap();
-    /// let state = clerk.authenticate_accepting(&request, AcceptsToken::ANY).await;
-    ///
-    /// let auth = state.auth();
-    /// assert!(auth.is_authenticated() && !auth.is_signed_in());
-    /// assert_eq!(auth.token_type(), TokenType::M2mToken);
-    /// let machine = auth.machine().unwrap();
-    /// assert_eq!((machine.machine_id(), machine.user_id()), (Some("mch_reports"), None));
-    /// assert!(machine.has_scope("mch_billing"));
-    /// assert_eq!(auth.user_id(), None, "a machine has no session");
-    /// # }
-    /// ```
+    /// (The example needs the `testing` feature.)
+    #[cfg_attr(
+        feature = "testing",
+        doc = r#"
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() {
+use axum_clerk::testing::TestIssuer;
+use axum_clerk::{AcceptsToken, Clerk, ClerkConfig, TokenType};
+
+let issuer = TestIssuer::new();
+let clerk = Clerk::new(ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap()).unwrap();
+let token = issuer.m2m_jwt("mch_reports", &["mch_billing"]); // an M2M token in JWT form
+let request = http::Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap();
+let state = clerk.authenticate_accepting(&request, AcceptsToken::ANY).await;
+
+let auth = state.auth();
+assert!(auth.is_authenticated() && !auth.is_signed_in());
+assert_eq!(auth.token_type(), TokenType::M2mToken);
+let machine = auth.machine().unwrap();
+assert_eq!((machine.machine_id(), machine.user_id()), (Some("mch_reports"), None));
+assert!(machine.has_scope("mch_billing"));
+assert_eq!(auth.user_id(), None, "a machine has no session");
+# }
+```
+"#
+    )]
     #[must_use]
     pub fn machine(&self) -> Option<MachineAuth<'_>> {
         self.data().machine.as_ref().map(MachineAuth)

@@ -40,6 +40,9 @@ pub struct Auth(Arc<AuthInner>);
 
 /// One request's auth: what its token says, and where it came from.
 struct AuthInner {
+    /// Something on the request's way read or checked this auth (an extractor, `auth()`,
+    /// `protect`, `#[public]`): the request had an authorization decision.
+    decided: std::sync::atomic::AtomicBool,
     data: Arc<AuthData>,
     /// The request and instance this auth belongs to, for `protect`, redirects and `get_token`.
     ctx: Option<AuthContext>,
@@ -142,13 +145,23 @@ impl Auth {
 
     /// The auth of a token's data, with the request context when it belongs to one.
     pub(crate) fn new(data: Arc<AuthData>, ctx: Option<AuthContext>) -> Self {
-        Self(Arc::new(AuthInner { data, ctx }))
+        Self(Arc::new(AuthInner { decided: std::sync::atomic::AtomicBool::new(false), data, ctx }))
     }
 
     /// [`AuthData::from_verified_claims`] as an `Auth` (fuzzing and property tests).
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn from_verified_claims(claims: Map<String, Value>, token: &str, pending_is_signed_in: bool) -> Self {
         Self::new(AuthData::from_verified_claims(claims, token, pending_is_signed_in), None)
+    }
+
+    /// Records that the request's authorization was decided (see `RequireDecision`).
+    pub(crate) fn mark_decided(&self) {
+        self.0.decided.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether anything decided the request's authorization.
+    pub(crate) fn is_decided(&self) -> bool {
+        self.0.decided.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn context(&self) -> Option<&AuthContext> {

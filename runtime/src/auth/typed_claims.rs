@@ -66,25 +66,31 @@ impl Auth {
     /// The actor when the session is an impersonation (`act`); `None` otherwise, or when the
     /// claim has no string `sub` (its raw value stays in [`Auth::session_claims`]).
     ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use axum_clerk::testing::TestIssuer;
-    /// use axum_clerk::{Clerk, ClerkConfig};
-    ///
-    /// let issuer = TestIssuer::new();
-    /// let clerk = Clerk::new(ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap()).unwrap();
-    /// let token = issuer
-    ///     .session("user_1")
-    ///     .claim("act", serde_json::json!({"sub": "user_support"}))
-    ///     .factor_verification_age(4, -1)
-    ///     .mint();
-    /// let auth = clerk.verify_token(&token).await.unwrap();
-    /// assert_eq!(auth.actor().unwrap().sub, "user_support");
-    /// let fva = auth.factor_verification_age().unwrap();
-    /// assert_eq!((fva.first_factor, fva.second_factor), (Some(4.0), None));
-    /// # }
-    /// ```
+    /// (The example needs the `testing` feature.)
+    #[cfg_attr(
+        feature = "testing",
+        doc = r#"
+```
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() {
+use axum_clerk::testing::TestIssuer;
+use axum_clerk::{Clerk, ClerkConfig};
+
+let issuer = TestIssuer::new();
+let clerk = Clerk::new(ClerkConfig::builder().jwt_key(issuer.public_key_pem()).build().unwrap()).unwrap();
+let token = issuer
+    .session("user_1")
+    .claim("act", serde_json::json!({"sub": "user_support"}))
+    .factor_verification_age(4, -1)
+    .mint();
+let auth = clerk.verify_token(&token).await.unwrap();
+assert_eq!(auth.actor().unwrap().sub, "user_support");
+let fva = auth.factor_verification_age().unwrap();
+assert_eq!((fva.first_factor, fva.second_factor), (Some(4.0), None));
+# }
+```
+"#
+    )]
     #[must_use]
     pub fn actor(&self) -> Option<Actor> {
         self.data().actor.as_ref().and_then(|act| Actor::deserialize(act).ok())

@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::audit::RequireDecision;
 use crate::auth::Auth;
 use crate::clerk::Clerk;
 use crate::response::auth_headers::SignedOutHeaders;
@@ -45,7 +46,9 @@ tokio::task_local! {
 /// # Errors
 /// [`MissingClerkLayer`] when called outside a request served through [`ClerkLayer`].
 pub fn auth() -> Result<Auth, MissingClerkLayer> {
-    CURRENT_AUTH.try_with(Clone::clone).map_err(|_| MissingClerkLayer)
+    let auth = CURRENT_AUTH.try_with(Clone::clone).map_err(|_| MissingClerkLayer)?;
+    auth.mark_decided();
+    Ok(auth)
 }
 
 /// Authenticates every request with a [`Clerk`] instance. Add it with `Router::layer`, after the
@@ -71,12 +74,40 @@ pub fn auth() -> Result<Auth, MissingClerkLayer> {
 pub struct ClerkLayer {
     clerk: Clerk,
     accepts: AcceptsToken,
+    require: Option<RequireDecision>,
 }
 
 impl ClerkLayer {
     /// A layer authenticating with `clerk`, session tokens only (Clerk's default).
     pub fn new(clerk: Clerk) -> Self {
-        Self { clerk, accepts: AcceptsToken::default() }
+        Self { clerk, accepts: AcceptsToken::default(), require: None }
+    }
+
+    /// Deny by default: a response produced without any authorization decision on its way — no
+    /// `#[public]`, `#[auth]`, `#[protect]`, `Auth`/`SignedIn`/`Option<Auth>` extractor,
+    /// `auth()`, `ProtectLayer` or `auth.protect(…)` — is logged with its method and path
+    /// ([`RequireDecision::Log`]) or answered 404 instead ([`RequireDecision::Deny`]). A route
+    /// someone forgot to annotate shows up in development instead of shipping open.
+    /// (`Extension<Auth>` is axum's own extractor and is not seen.)
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use axum_clerk::{public, Clerk, ClerkConfig, ClerkLayer, RequireDecision};
+    ///
+    /// #[public]
+    /// async fn health() -> &'static str { "ok" }
+    ///
+    /// async fn forgotten() -> &'static str { "oops" } // answered 404 under Deny
+    ///
+    /// let clerk = Clerk::new(ClerkConfig::builder().secret_key("sk_test_x").build().unwrap()).unwrap();
+    /// let app: Router = Router::new()
+    ///     .route("/health", get(health))
+    ///     .route("/forgotten", get(forgotten))
+    ///     .layer(ClerkLayer::new(clerk).require_decision(RequireDecision::Deny));
+    /// ```
+    pub fn require_decision(mut self, mode: RequireDecision) -> Self {
+        self.require = Some(mode);
+        self
     }
 
     /// The token types this layer verifies (Clerk's `acceptsToken`): for instance
@@ -99,7 +130,7 @@ impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ClerkService { inner, clerk: self.clerk.clone(), accepts: self.accepts }
+        ClerkService { inner, clerk: self.clerk.clone(), accepts: self.accepts, require: self.require }
     }
 }
 
@@ -109,12 +140,13 @@ pub struct ClerkService<S> {
     inner: S,
     clerk: Clerk,
     accepts: AcceptsToken,
+    require: Option<RequireDecision>,
 }
 
 impl<S> ClerkService<S> {
     /// Wraps `inner`, session tokens only (see [`ClerkLayer::accepts_token`]).
     pub fn new(inner: S, clerk: Clerk) -> Self {
-        Self { inner, clerk, accepts: AcceptsToken::default() }
+        Self { inner, clerk, accepts: AcceptsToken::default(), require: None }
     }
 
     /// The inner service.
@@ -153,7 +185,9 @@ where
         // called once the request is authenticated, which may wait for the JWKS.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (clerk, accepts) = (self.clerk.clone(), self.accepts);
+        let (clerk, accepts, require) = (self.clerk.clone(), self.accepts, self.require);
+        // Only kept when the decision is checked: a plain request pays nothing for it.
+        let route = require.map(|_| (request.method().clone(), request.uri().path().to_owned()));
         // One span per request, filled in once the request is authenticated; the inner service
         // runs inside it, so a handler's events carry the outcome.
         let span = tracing::debug_span!(
@@ -173,6 +207,7 @@ where
                 return Ok(state_response::redirect(state_headers, debug_headers));
             }
             let auth = state.into_auth();
+            let decided = route.as_ref().map(|_| auth.clone());
             request.extensions_mut().insert(auth.clone());
             // `auth()` answers in the inner service's `call` and in its future alike.
             let response = CURRENT_AUTH.sync_scope(auth.clone(), || inner.call(request));
@@ -181,6 +216,14 @@ where
                 headers.add_to(response.headers_mut());
             }
             state_response::add_state_headers(state_headers, response.headers_mut());
+            if let (Some(mode), Some(auth), Some((method, path))) = (require, decided, route) {
+                if !auth.is_decided() {
+                    tracing::warn!(%method, path, "clerk: a response was produced without any authorization decision");
+                    if mode == RequireDecision::Deny {
+                        return Ok(state_response::not_found());
+                    }
+                }
+            }
             Ok(response)
         };
         ResponseFuture { future: Box::pin(tracing::Instrument::instrument(future, span)) }

@@ -35,3 +35,11 @@ pub(crate) fn add_state_headers(headers: HeaderMap, response: &mut HeaderMap) {
         }
     }
 }
+
+/// The layer's 404 for a response produced without an authorization decision under
+/// `RequireDecision::Deny` (empty body, like axum's own).
+pub(crate) fn not_found<B: Default>() -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
