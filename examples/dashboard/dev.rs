@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_clerk::testing::TestIssuer;
-use axum_clerk::{validate_return_url, Auth};
+use axum_clerk::{public, validate_return_url, Auth};
 use serde::Deserialize;
 
 use askama::Template;
@@ -70,13 +70,11 @@ pub const DEMO_USERS: &[DemoUser] = &[
 ];
 
 pub(super) fn sign_in_routes(issuer: TestIssuer) -> Router {
-    let issuer_out = issuer.clone();
-    let issuer_tokens = issuer.clone();
     Router::new()
-        .route("/sign-in", get(sign_in_page))
-        .route("/sign-in", post(move |headers: HeaderMap, form: Form<SignIn>| sign_in(issuer.clone(), headers, form)))
-        .route("/sign-out", post(move |headers: HeaderMap| sign_out(issuer_out.clone(), headers)))
-        .route("/dev/machine-tokens", post(move || machine_tokens(issuer_tokens.clone())))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/dev/machine-tokens", post(machine_tokens))
+        .layer(Extension(issuer))
 }
 
 #[derive(Deserialize)]
@@ -100,6 +98,8 @@ struct SignInPage {
     redirect_url: String,
 }
 
+/// The demo users to choose from (development issuer).
+#[public]
 async fn sign_in_page(
     auth: Auth,
     Extension(site): Extension<pages::Site>,
@@ -171,7 +171,9 @@ fn cross_site() -> Response {
     (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
 }
 
-async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
+/// Signs the browser in as a demo user (same-origin form posts only).
+#[public]
+async fn sign_in(Extension(issuer): Extension<TestIssuer>, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
     if !same_origin(&headers) {
         return cross_site();
     }
@@ -217,7 +219,9 @@ async fn sign_in(issuer: TestIssuer, headers: HeaderMap, Form(form): Form<SignIn
     with_cookies(response, &cookies)
 }
 
-async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
+/// Signs the browser out (same-origin form posts only).
+#[public]
+async fn sign_out(Extension(issuer): Extension<TestIssuer>, headers: HeaderMap) -> Response {
     if !same_origin(&headers) {
         return cross_site();
     }
@@ -234,7 +238,8 @@ async fn sign_out(issuer: TestIssuer, headers: HeaderMap) -> Response {
 
 /// `POST /dev/machine-tokens` (development issuer only): one of each machine token, for trying
 /// `/api/machine` and `/api/keys-only` with `curl`.
-async fn machine_tokens(issuer: TestIssuer) -> axum::Json<serde_json::Value> {
+#[public]
+async fn machine_tokens(Extension(issuer): Extension<TestIssuer>) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({
         "api_key": issuer.api_key("user_demo_ada", "demo key", &["read:reports"]),
         "m2m_token": issuer.m2m_token("mch_demo", &["mch_reports"]),

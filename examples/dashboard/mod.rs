@@ -12,7 +12,7 @@ use axum::{Extension, Router};
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{
     auth, protect, AcceptsToken, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer,
-    CONFIG_VARIABLES,
+    RequireDecision, CONFIG_VARIABLES,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -154,7 +154,9 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         _ => pages::Site::default(),
     };
     // Every token type is verified here; each route says which it takes.
-    let layer = ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY);
+    // Deny by default: a route added without #[public], #[auth] or #[protect] (or another
+    // authorization decision) answers 404 until someone decides.
+    let layer = ClerkLayer::new(clerk).accepts_token(AcceptsToken::ANY).require_decision(RequireDecision::Deny);
     let mut app = site
         .layer(layer)
         .layer(Extension(chrome))
@@ -228,6 +230,7 @@ async fn data() -> Response {
 }
 
 /// "Use `auth()` to retrieve `userId`": the whole auth object, Clerk-named.
+#[auth]
 async fn me(auth: Auth) -> Json<Auth> {
     Json(auth)
 }

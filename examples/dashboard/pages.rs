@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
-use axum_clerk::{Auth, Check, ReturnTo, SignedIn};
+use axum_clerk::{protect, public, Auth, Check, ReturnTo, SignedIn};
 
 const STYLE: &str = r#"
 :root { --ink:#1c1f2e; --muted:#6b7085; --line:#e6e8f0; --brand:#6c47ff; --bg:#f7f7fb; }
@@ -110,6 +110,8 @@ struct HomePage {
     links: Vec<(&'static str, &'static str, &'static str)>,
 }
 
+/// The landing page: open to everyone, it greets a signed-in user.
+#[public]
 pub(crate) async fn home(auth: Auth, Extension(site): Extension<Site>) -> Response {
     let links = vec![
         ("/dashboard", "Dashboard", "The whole /dashboard tree is protected by one ProtectLayer."),
@@ -173,11 +175,13 @@ fn details(user: &SignedIn) -> Details {
     }
 }
 
-pub(crate) async fn dashboard(user: SignedIn, Extension(site): Extension<Site>) -> Response {
+/// Any signed-in user (the whole tree also sits behind one `ProtectLayer`).
+#[protect]
+pub(crate) async fn dashboard(Extension(site): Extension<Site>) -> Response {
     let page = DashboardPage {
-        chrome: Chrome::new("Dashboard", &user, &site),
+        chrome: Chrome::new("Dashboard", &auth, &site),
         heading: "Dashboard".to_owned(),
-        details: details(&user),
+        details: details(&auth),
         gated: None,
     };
     render(&page)
@@ -185,11 +189,9 @@ pub(crate) async fn dashboard(user: SignedIn, Extension(site): Extension<Site>) 
 
 /// `/dashboard/projects` (the `teams` feature) and `/dashboard/billing` (the `pro` plan); any
 /// other section is a 404 page.
-pub(crate) async fn dashboard_section(
-    user: SignedIn,
-    Extension(site): Extension<Site>,
-    Path(rest): Path<String>,
-) -> Response {
+#[protect]
+pub(crate) async fn dashboard_section(Extension(site): Extension<Site>, Path(rest): Path<String>) -> Response {
+    let user = auth;
     let gated = match rest.as_str() {
         "projects" => Gated {
             title: "Projects",

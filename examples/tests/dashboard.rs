@@ -442,3 +442,35 @@ async fn the_sign_in_button_goes_to_the_configured_sign_in_page() {
         "{html}"
     );
 }
+
+#[test]
+fn every_demo_handler_declares_its_access_in_the_inventory() {
+    use axum_clerk::{declared_routes, Access};
+    let routes: Vec<_> =
+        declared_routes().into_iter().filter(|r| r.module.starts_with("axum_clerk_examples::dashboard")).collect();
+    let expected = [
+        ("home", Access::Public, ""),
+        ("sign_in_page", Access::Public, ""),
+        ("sign_in", Access::Public, ""),
+        ("sign_out", Access::Public, ""),
+        ("machine_tokens", Access::Public, ""),
+        ("dashboard", Access::Protect, "signed in"),
+        ("dashboard_section", Access::Protect, "signed in"),
+        ("team_settings", Access::Auth, ""),
+        ("role", Access::Auth, ""),
+        ("data", Access::Auth, ""),
+        ("me", Access::Auth, ""),
+        ("create_team", Access::Protect, r#"permission = "org:team_settings:manage""#),
+        ("machine", Access::Protect, r#"token = "any""#),
+        ("keys_only", Access::Protect, r#"token = "api_key""#),
+    ];
+    let names: Vec<_> = routes.iter().map(|r| (r.module, r.function)).collect();
+    for (function, access, rule) in expected {
+        let route = routes
+            .iter()
+            .find(|r| r.function == function)
+            .unwrap_or_else(|| panic!("{function} is declared: {names:?}"));
+        assert_eq!((route.access, route.rule), (access, rule), "{function}");
+    }
+    assert_eq!(routes.len(), expected.len(), "every declared demo handler is in the list above");
+}
