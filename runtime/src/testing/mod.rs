@@ -73,6 +73,9 @@ struct Inner {
 
 mod frontend_api;
 mod machine_api;
+mod matrix;
+
+pub use matrix::{Matrix, MatrixRow, Outcome, Persona, ProtectionMatrix};
 
 /// The Frontend API host the issuer's publishable key names (its tokens' `iss`).
 const FRONTEND_API_HOST: &str = "clerk.dev-issuer.local";
