@@ -94,7 +94,7 @@ impl Matrix {
     /// The outcome of `persona` on `method path` (`page` or API).
     #[must_use]
     pub fn outcome(&self, method: &Method, path: &str, persona: Persona, page: bool) -> Option<&Outcome> {
-        let row = self.rows.iter().find(|r| &r.method == method && r.path == path)?;
+        let row = self.rows.iter().find(|r| r.method == *method && r.path == path)?;
         let (_, page_outcome, api_outcome) = row.outcomes.iter().find(|(p, _, _)| *p == persona)?;
         Some(if page { page_outcome } else { api_outcome })
     }
