@@ -2,3 +2,4 @@
 //! integration and browser tests can start it on a real socket; `examples/dashboard.rs` runs it.
 
 pub mod dashboard;
+pub mod typed_permissions;

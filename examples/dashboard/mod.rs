@@ -1,6 +1,7 @@
 //! The demo site's routes, one per example of Clerk's `auth()` page (`shared/seed`), plus the
 //! embedded development issuer's sign-in pages.
 
+pub mod clerk_permissions;
 mod dev;
 mod pages;
 
@@ -172,7 +173,7 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
 /// page saying so otherwise (403).
 #[auth]
 async fn team_settings(Extension(site): Extension<pages::Site>) -> Response {
-    let allowed = auth.has(&Check::permission("org:team_settings:manage"));
+    let allowed = auth.has(&Check::permission(clerk_permissions::permissions::TEAM_SETTINGS_MANAGE));
     let page = pages::MessagePage {
         chrome: pages::Chrome::new("Team Settings", &auth, &site),
         heading: if allowed { "Team Settings" } else { "You don't have access" }.to_owned(),

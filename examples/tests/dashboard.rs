@@ -528,3 +528,46 @@ async fn the_demo_protection_matrix_is_the_one_checked_in() {
     assert_eq!(checked_in, table, "the demo's protection matrix changed: review it, then UPDATE_MATRIX=1");
     assert_eq!(matrix.to_json().as_array().unwrap().len(), 9);
 }
+
+/// The demo's typed permissions (`examples/dashboard/clerk_permissions.rs`) are what the
+/// generator writes from the development issuer's roles and permissions, read page by page over
+/// HTTP; `--check` catches a renamed permission. `UPDATE_PERMISSIONS=1` rewrites the file.
+#[tokio::test]
+async fn the_generated_permissions_match_the_instance_and_check_catches_a_rename() {
+    use axum_clerk::testing::{OrganizationPermission, OrganizationRole};
+    use axum_clerk_examples::typed_permissions::{check, fetch, render};
+    let issuer = TestIssuer::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let router = issuer.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let (roles, permissions) = fetch(&api, issuer.secret_key(), Some(2)).await.unwrap();
+    assert_eq!(permissions.len(), 6, "every page was read");
+    let module = render(&roles, &permissions);
+    assert!(module.contains(r#"pub const TEAM_SETTINGS_MANAGE: &str = "org:team_settings:manage";"#), "{module}");
+    assert!(module.contains(r#"pub const ADMIN: &str = "org:admin";"#));
+    assert!(!module.contains("sys_"), "system permissions are left out");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboard/clerk_permissions.rs");
+    if std::env::var_os("UPDATE_PERMISSIONS").is_some() {
+        std::fs::write(&path, &module).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(check(&checked_in, &roles, &permissions), Ok(()));
+
+    // Someone renames a permission in the dashboard: the check fails.
+    let (roles, mut permissions): (Vec<OrganizationRole>, Vec<OrganizationPermission>) = (
+        vec![OrganizationRole { key: "org:admin".into(), name: "Admin".into(), permissions: vec![] }],
+        vec![OrganizationPermission {
+            key: "org:team_settings:administer".into(),
+            name: "Manage team settings".into(),
+        }],
+    );
+    permissions
+        .push(OrganizationPermission { key: "org:team_settings:read".into(), name: "Read team settings".into() });
+    issuer.set_organization_roles(roles, permissions);
+    let (roles, permissions) = fetch(&api, issuer.secret_key(), None).await.unwrap();
+    assert!(check(&checked_in, &roles, &permissions).unwrap_err().contains("differs"));
+    // And a wrong secret key is refused by the Backend API.
+    assert!(fetch(&api, "sk_test_wrong", None).await.unwrap_err().contains("401"));
+}

@@ -69,13 +69,17 @@ struct Inner {
     browsers: Mutex<frontend_api::Browsers>,
     /// Opaque machine tokens and the Backend API's record of each.
     machine_tokens: Mutex<HashMap<String, Value>>,
+    /// The instance's organisation roles and permissions.
+    organizations: Mutex<(Vec<organizations::OrganizationRole>, Vec<organizations::OrganizationPermission>)>,
 }
 
 mod frontend_api;
 mod machine_api;
 mod matrix;
+mod organizations;
 
 pub use matrix::{Matrix, MatrixRow, Outcome, Persona, ProtectionMatrix};
+pub use organizations::{OrganizationPermission, OrganizationRole};
 
 /// The Frontend API host the issuer's publishable key names (its tokens' `iss`).
 const FRONTEND_API_HOST: &str = "clerk.dev-issuer.local";
@@ -139,6 +143,7 @@ impl TestIssuer {
             token_lifetime: std::sync::atomic::AtomicI64::new(60),
             browsers: Mutex::default(),
             machine_tokens: Mutex::default(),
+            organizations: Mutex::new(organizations::defaults()),
         }))
     }
 
@@ -246,6 +251,8 @@ impl TestIssuer {
             .route("/v1/client/handshake", get(frontend_api::handshake))
             .route("/v1/clients/handshake_payload", get(frontend_api::handshake_payload))
             .route("/v1/sessions/{sid}/refresh", post(frontend_api::refresh))
+            .route("/v1/organization_roles", get(organizations::roles))
+            .route("/v1/organization_permissions", get(organizations::permissions))
             .route("/api_keys/verify", post(machine_api::verify_api_key))
             .route("/m2m_tokens/verify", post(machine_api::verify_m2m_token))
             .route("/oauth_applications/access_tokens/verify", post(machine_api::verify_oauth_token))
