@@ -501,7 +501,7 @@ async fn the_demo_protection_matrix_is_the_one_checked_in() {
         .get("/api/me")
         .get("/api/machine")
         .get("/api/keys-only")
-        .route(Method::POST, "/api/teams")
+        .post_json("/api/teams", serde_json::json!({"name": "Core"}))
         .run(&router)
         .await;
     // The seed page's examples.
@@ -511,6 +511,7 @@ async fn the_demo_protection_matrix_is_the_one_checked_in() {
     assert_eq!(cell(&get, "/dashboard", Persona::SignedOut, true).location.as_deref(), Some("/sign-in"));
     assert_eq!(cell(&get, "/dashboard", Persona::SignedOut, false).status, 404);
     assert_eq!(cell(&Method::POST, "/api/teams", Persona::Member, false).status, 404);
+    assert_eq!(cell(&Method::POST, "/api/teams", Persona::Admin, false).status, 201);
     assert_eq!(cell(&get, "/team-settings", Persona::Admin, true).status, 200);
     assert_eq!(cell(&get, "/team-settings", Persona::Member, true).status, 403);
     assert_eq!(cell(&get, "/api/keys-only", Persona::Machine, false).status, 401);

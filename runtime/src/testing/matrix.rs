@@ -170,7 +170,8 @@ impl Matrix {
 #[must_use]
 pub struct ProtectionMatrix {
     issuer: TestIssuer,
-    routes: Vec<(Method, String)>,
+    /// Method, path, and a JSON body to send.
+    routes: Vec<(Method, String, Option<Value>)>,
     member_permissions: Vec<String>,
     admin_permissions: Vec<String>,
     host: String,
@@ -195,7 +196,13 @@ impl ProtectionMatrix {
 
     /// A route with any method (the request has an empty body).
     pub fn route(mut self, method: Method, path: &str) -> Self {
-        self.routes.push((method, path.to_owned()));
+        self.routes.push((method, path.to_owned(), None));
+        self
+    }
+
+    /// A `POST` route sent `body` as JSON, so that a handler which reads one gets past it.
+    pub fn post_json(mut self, path: &str, body: Value) -> Self {
+        self.routes.push((Method::POST, path.to_owned(), Some(body)));
         self
     }
 
@@ -221,12 +228,12 @@ impl ProtectionMatrix {
     /// Drives every route as every persona, page and API request.
     pub async fn run(&self, app: &Router) -> Matrix {
         let mut rows = Vec::new();
-        for (method, path) in &self.routes {
+        for (method, path, body) in &self.routes {
             let mut outcomes = Vec::new();
             for persona in Persona::ALL {
                 let token = self.token(persona);
-                let page = self.send(app, method, path, token.as_deref(), true).await;
-                let api = self.send(app, method, path, token.as_deref(), false).await;
+                let page = self.send(app, (method, path, body.as_ref()), token.as_deref(), true).await;
+                let api = self.send(app, (method, path, body.as_ref()), token.as_deref(), false).await;
                 outcomes.push((persona, page, api));
             }
             rows.push(MatrixRow { method: method.clone(), path: path.clone(), outcomes });
@@ -264,8 +271,17 @@ impl ProtectionMatrix {
         })
     }
 
-    async fn send(&self, app: &Router, method: &Method, path: &str, token: Option<&str>, page: bool) -> Outcome {
+    async fn send(
+        &self,
+        app: &Router,
+        (method, path, body): (&Method, &str, Option<&Value>),
+        token: Option<&str>,
+        page: bool,
+    ) -> Outcome {
         let mut request = Request::builder().method(method.clone()).uri(path).header(header::HOST, &self.host);
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
         request = if page {
             request.header("sec-fetch-dest", "document").header(header::ACCEPT, "text/html")
         } else {
@@ -274,7 +290,8 @@ impl ProtectionMatrix {
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let Ok(request) = request.body(Body::empty()) else {
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        let Ok(request) = request.body(body) else {
             return Outcome { status: 0, location: Some("(the request could not be built)".to_owned()) };
         };
         let mut service = app.clone();
