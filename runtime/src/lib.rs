@@ -91,6 +91,7 @@ mod request;
 
 mod auth;
 mod clerk;
+mod webhook;
 
 mod response;
 
@@ -133,6 +134,14 @@ pub use response::sign_in::{validate_return_url, ReturnTo};
 pub use verify::jwks::JwksOptions;
 pub use verify::keys::{KeyError, PublicKey, MAX_RSA_BITS, MIN_RSA_BITS};
 pub use verify::token_type::{AcceptsToken, TokenType, UnknownTokenType};
+pub use webhook::{ClerkEvent, ClerkWebhook, WebhookError, WebhookVerifier, WEBHOOK_TOLERANCE_SECS};
+/// The typed payloads of Clerk's webhook events ([`ClerkEvent`]).
+pub mod webhook_events {
+    pub use crate::webhook::{
+        Deleted, Email, EmailAddress, Organization, OrganizationInvitation, OrganizationMembership, PublicUserData,
+        Session, User,
+    };
+}
 
 /// The crypto backend chosen by this crate's features, called directly (never the process-wide
 /// default, which another crate may have set differently).

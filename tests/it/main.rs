@@ -23,5 +23,6 @@ mod request;
 mod security;
 mod ui;
 mod verify;
+mod webhook;
 mod wycheproof;
 mod wycheproof_jose;

@@ -6,6 +6,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use std::fmt;
 
 use crate::auth::has::Reverification;
+use crate::webhook::WebhookError;
 
 /// `HX-Redirect`: tells htmx to navigate the whole page.
 pub const HX_REDIRECT: HeaderName = HeaderName::from_static("hx-redirect");
@@ -191,5 +192,23 @@ impl std::error::Error for ProtectRejection {}
 impl From<MissingClerkLayer> for ProtectRejection {
     fn from(missing: MissingClerkLayer) -> Self {
         Self::MissingLayer(missing)
+    }
+}
+
+impl IntoResponse for WebhookError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::MissingHeader(_) | Self::InvalidHeader(_) | Self::InvalidTimestamp | Self::Payload(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::StaleTimestamp | Self::BadSignature => StatusCode::UNAUTHORIZED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InvalidSecret | Self::NotConfigured => {
+                tracing::error!(error = %self, "clerk: webhook verification is misconfigured");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        tracing::debug!(error = %self, "clerk: webhook refused");
+        (status, format!("webhook refused: {self}")).into_response()
     }
 }

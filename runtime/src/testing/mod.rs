@@ -69,6 +69,8 @@ struct Inner {
     browsers: Mutex<frontend_api::Browsers>,
     /// Opaque machine tokens and the Backend API's record of each.
     machine_tokens: Mutex<HashMap<String, Value>>,
+    /// The secret webhooks are signed with (`whsec_…`).
+    webhook_secret: String,
     /// The instance's organisation roles and permissions.
     organizations: Mutex<(Vec<organizations::OrganizationRole>, Vec<organizations::OrganizationPermission>)>,
 }
@@ -144,6 +146,7 @@ impl TestIssuer {
             browsers: Mutex::default(),
             machine_tokens: Mutex::default(),
             organizations: Mutex::new(organizations::defaults()),
+            webhook_secret: format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(random_hex(24))),
         }))
     }
 
@@ -175,6 +178,36 @@ impl TestIssuer {
     /// is served) with its secret key.
     pub fn config(&self, api_url: &str) -> ClerkConfigBuilder {
         ClerkConfig::builder().secret_key(self.secret_key()).api_url(api_url)
+    }
+
+    /// The secret this issuer signs webhooks with (`whsec_…`), as the Clerk dashboard shows an
+    /// endpoint's signing secret: give it to a [`WebhookVerifier`](crate::WebhookVerifier).
+    #[must_use]
+    pub fn webhook_secret(&self) -> &str {
+        &self.0.webhook_secret
+    }
+
+    /// Signs `body` as Clerk's webhooks are signed (Svix): the `svix-id`, `svix-timestamp`
+    /// (now, by the issuer's clock) and `svix-signature` headers to send with it.
+    ///
+    /// ```
+    /// use axum_clerk::testing::TestIssuer;
+    /// use axum_clerk::WebhookVerifier;
+    /// let issuer = TestIssuer::new();
+    /// let body = br#"{"type":"user.deleted","object":"event","data":{"id":"user_1","deleted":true}}"#;
+    /// let headers = issuer.sign_webhook(body);
+    /// let verifier = WebhookVerifier::new([issuer.webhook_secret()]).unwrap();
+    /// assert!(verifier.verify(&headers, body).unwrap().starts_with("msg_"));
+    /// ```
+    #[must_use]
+    pub fn sign_webhook(&self, body: &[u8]) -> HeaderMap {
+        self.sign_webhook_at(&format!("msg_{}", random_hex(12)), self.0.clock.now_ms() / 1000, body)
+    }
+
+    /// [`Self::sign_webhook`] with a given message ID and timestamp (seconds).
+    #[must_use]
+    pub fn sign_webhook_at(&self, id: &str, timestamp: i64, body: &[u8]) -> HeaderMap {
+        crate::webhook::sign(&self.0.webhook_secret, id, timestamp, body).unwrap_or_default()
     }
 
     /// The instance's publishable key: `pk_test_` (or `pk_live_` for [`TestIssuer::production`])
