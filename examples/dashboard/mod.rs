@@ -4,6 +4,7 @@
 pub mod clerk_permissions;
 mod dev;
 mod pages;
+mod webhooks;
 
 use axum::extract::Json;
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use axum::{Extension, Router};
 use axum_clerk::testing::TestIssuer;
 use axum_clerk::{
     auth, protect, AcceptsToken, Auth, Check, Clerk, ClerkConfig, ClerkLayer, GetToken, Protect, ProtectLayer,
-    RequireDecision, CONFIG_VARIABLES,
+    RequireDecision, WebhookVerifier, CONFIG_VARIABLES,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -140,6 +141,7 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         .route("/api/data", get(data))
         .route("/api/me", get(me))
         .route("/api/machine", get(machine))
+        .route("/webhooks", get(webhooks::page))
         .route("/api/keys-only", get(keys_only))
         .merge(dashboard);
     let issuer = match mode {
@@ -149,6 +151,17 @@ pub fn app(clerk: Clerk, mode: Mode) -> Router {
         }
         Mode::Clerk => None,
     };
+    // Clerk's webhooks: verified with CLERK_WEBHOOK_SIGNING_SECRET, or the development issuer's
+    // secret; without either the route answers 500 (misconfigured), never an unverified event.
+    let verifier = match &issuer {
+        Some(issuer) => WebhookVerifier::new([issuer.webhook_secret()]).ok(),
+        None => WebhookVerifier::from_env().ok(),
+    };
+    let mut receive = post(webhooks::receive);
+    if let Some(verifier) = verifier {
+        receive = receive.layer(Extension(verifier));
+    }
+    let site = site.route("/api/webhooks/clerk", receive).layer(Extension(webhooks::Received::default()));
     // With real Clerk and a publishable key, pages load ClerkJS from the instance.
     let chrome = match (&issuer, clerk.config().publishable_key()) {
         (None, Some(pk)) => pages::Site::with_clerk_js(pk.as_str(), pk.frontend_api()),

@@ -454,6 +454,8 @@ fn every_demo_handler_declares_its_access_in_the_inventory() {
         ("sign_in", Access::Public, ""),
         ("sign_out", Access::Public, ""),
         ("machine_tokens", Access::Public, ""),
+        ("receive", Access::Public, ""),
+        ("page", Access::Public, ""),
         ("dashboard", Access::Protect, "signed in"),
         ("dashboard_section", Access::Protect, "signed in"),
         ("team_settings", Access::Auth, ""),
@@ -571,4 +573,49 @@ async fn the_generated_permissions_match_the_instance_and_check_catches_a_rename
     assert!(check(&checked_in, &roles, &permissions).unwrap_err().contains("differs"));
     // And a wrong secret key is refused by the Backend API.
     assert!(fetch(&api, "sk_test_wrong", None).await.unwrap_err().contains("401"));
+}
+
+#[tokio::test]
+async fn the_demo_receives_clerks_webhooks_and_shows_the_last_ones() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = TestIssuer::new();
+    let clerk = dev_clerk(&issuer, addr, |_| None).unwrap();
+    let served = issuer.clone();
+    tokio::spawn(async move { axum::serve(listener, app(clerk, Mode::Development(served))).await.unwrap() });
+    let site = Site::at(addr);
+    let deliver = |body: Vec<u8>, headers: reqwest::header::HeaderMap| {
+        let request = site.http.post(format!("{}/api/webhooks/clerk", site.base)).headers(headers).body(body);
+        async move { request.send().await.unwrap() }
+    };
+    let convert = |headers: axum::http::HeaderMap| {
+        let mut out = reqwest::header::HeaderMap::new();
+        for (name, value) in &headers {
+            out.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+                reqwest::header::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+            );
+        }
+        out
+    };
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "user.created", "object": "event",
+        "data": {"id": "user_webhook_1", "email_addresses": [], "first_name": "Wanda"}
+    }))
+    .unwrap();
+    let signed = convert(issuer.sign_webhook(&body));
+    let accepted = deliver(body.clone(), signed.clone()).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let answer: Value = accepted.json().await.unwrap();
+    assert_eq!((answer["type"].as_str(), answer["duplicate"].as_bool()), (Some("user.created"), Some(false)));
+    // The same message again (a retry, or a replay within the window) is recognised.
+    let again: Value = deliver(body.clone(), signed).await.json().await.unwrap();
+    assert_eq!(again["duplicate"], true);
+    // Anything not signed by the issuer is refused.
+    let forged = convert(TestIssuer::new().sign_webhook(&body));
+    assert_eq!(deliver(body.clone(), forged).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(deliver(body, reqwest::header::HeaderMap::new()).await.status(), StatusCode::BAD_REQUEST);
+    let (db, _) = site.first_visit("/webhooks").await;
+    let page = site.get("/webhooks", Some(&db), true).await.text().await.unwrap();
+    assert!(page.contains("<code>user.created</code>") && page.contains("<code>user_webhook_1</code>"), "{page}");
 }
