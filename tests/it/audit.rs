@@ -98,29 +98,13 @@ async fn deny_answers_404_to_a_route_that_made_no_decision_and_lets_the_others_t
 
 #[tokio::test]
 async fn log_lets_the_response_through_and_names_the_route() {
-    let captured = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let writer = {
-        let captured = std::sync::Arc::clone(&captured);
-        move || Captured(std::sync::Arc::clone(&captured))
-    };
-    let subscriber = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).finish();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt().with_writer(captured.clone()).with_ansi(false).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let reply = send(&app(RequireDecision::Log), "GET", "/forgotten", &[]).await;
     assert_eq!((reply.status.as_u16(), reply.body.as_str()), (200, "forgotten"));
     send(&app(RequireDecision::Log), "GET", "/landing", &[]).await;
-    let log = String::from_utf8(captured.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("without any authorization decision") && log.contains("path=\"/forgotten\""), "{log}");
     assert!(!log.contains("/landing"), "{log}");
-}
-
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

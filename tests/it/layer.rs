@@ -313,27 +313,6 @@ fn clerk_layer_builds_from_a_config_without_a_runtime() {
     let _app: Router = app(clerk);
 }
 
-/// A `MakeWriter` into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn each_request_has_a_span_with_its_outcome_and_a_debug_event_when_not_signed_in() {
     let captured = Captured::default();
@@ -355,7 +334,7 @@ async fn each_request_has_a_span_with_its_outcome_and_a_debug_event_when_not_sig
     let (k, v) = bearer(&mint_mock(serde_json::json!({"org_id": "org_9"})));
     send(&app, "GET", "/", &[(k, &v)]).await;
     send(&app, "GET", "/", &[("authorization", "Bearer not-a-token")]).await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let line = |needle: &str| log.lines().find(|l| l.contains(needle)).unwrap_or_default().to_owned();
     let signed_in = line("user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
     for field in [

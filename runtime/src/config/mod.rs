@@ -5,9 +5,11 @@ use std::time::Duration;
 use url::Url;
 
 mod builder;
+mod env;
 
 pub(crate) use builder::has_http_scheme_prefix;
-pub use builder::{ClerkConfigBuilder, CONFIG_VARIABLES};
+pub use builder::ClerkConfigBuilder;
+pub use env::CONFIG_VARIABLES;
 
 use crate::clock::Clock;
 use crate::publishable_key::{InstanceType, PublishableKey};
