@@ -14,19 +14,35 @@ fn with_error(mut tokens: TokenStream, err: syn::Error) -> TokenStream {
     tokens
 }
 
-pub(crate) fn auth(args: TokenStream, item: TokenStream) -> TokenStream {
+/// The handler of an attribute that takes no arguments (`#[auth]`, `#[public]`): parsed and
+/// checked, or the user's function unchanged next to every error.
+fn argumentless_handler(
+    args: TokenStream,
+    item: TokenStream,
+    attribute: &str,
+    no_arguments: &str,
+) -> Result<ItemFn, TokenStream> {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
-        Err(err) => return with_error(item, err),
+        Err(err) => return Err(with_error(item, err)),
     };
     let mut errors = Errors::default();
-    if let Some(first) = args.clone().into_iter().next() {
-        errors.at(first.span(), "`#[auth]` takes no arguments; use `#[protect(…)]` to require a permission, role, …");
+    if let Some(first) = args.into_iter().next() {
+        errors.at(first.span(), no_arguments);
     }
-    item::check(&func, "auth", &mut errors);
-    if let Err(err) = errors.finish() {
-        return with_error(func.into_token_stream(), err);
+    item::check(&func, attribute, &mut errors);
+    match errors.finish() {
+        Ok(()) => Ok(func),
+        Err(err) => Err(with_error(func.into_token_stream(), err)),
     }
+}
+
+pub(crate) fn auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    let no_arguments = "`#[auth]` takes no arguments; use `#[protect(…)]` to require a permission, role, …";
+    let func = match argumentless_handler(args, item, "auth", no_arguments) {
+        Ok(func) => func,
+        Err(tokens) => return tokens,
+    };
     let registration = register(&func, "Auth", "");
     if item::takes_auth(&func) {
         let mut out = func.into_token_stream();
@@ -41,18 +57,11 @@ pub(crate) fn auth(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 pub(crate) fn public(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let no_arguments = "`#[public]` takes no arguments: it marks the handler as open to everyone";
+    let func = match argumentless_handler(args, item, "public", no_arguments) {
         Ok(func) => func,
-        Err(err) => return with_error(item, err),
+        Err(tokens) => return tokens,
     };
-    let mut errors = Errors::default();
-    if let Some(first) = args.clone().into_iter().next() {
-        errors.at(first.span(), "`#[public]` takes no arguments: it marks the handler as open to everyone");
-    }
-    item::check(&func, "public", &mut errors);
-    if let Err(err) = errors.finish() {
-        return with_error(func.into_token_stream(), err);
-    }
     let marker = syn::Ident::new("__axum_clerk_public", Span::mixed_site());
     let param = quote!(#marker: ::axum_clerk::__private::Public);
     let mut out = rewrite(&func, &param, &TokenStream::new());
