@@ -181,6 +181,7 @@ fn each_event_type_reads_into_its_typed_payload() {
     ] {
         let event: ClerkEvent = serde_json::from_value(fixture(event_type)).unwrap();
         assert_eq!(event.event_type(), event_type);
+        assert!(event.object_id().is_some_and(|id| !id.is_empty()), "{event_type} names its object");
         assert!(!matches!(event, ClerkEvent::Unknown { .. }), "{event_type} is typed");
     }
     let ClerkEvent::UserCreated(user) = serde_json::from_value(fixture("user.created")).unwrap() else { panic!() };

@@ -224,6 +224,27 @@ pub enum ClerkEvent {
 }
 
 impl ClerkEvent {
+    /// The ID of the object the event is about (`user_…`, `org_…`, `sess_…`, …), when it has one.
+    #[must_use]
+    pub fn object_id(&self) -> Option<&str> {
+        match self {
+            Self::UserCreated(u) | Self::UserUpdated(u) => Some(&u.id),
+            Self::UserDeleted(d) | Self::OrganizationDeleted(d) => d.id.as_deref(),
+            Self::OrganizationCreated(o) | Self::OrganizationUpdated(o) => Some(&o.id),
+            Self::OrganizationMembershipCreated(m)
+            | Self::OrganizationMembershipUpdated(m)
+            | Self::OrganizationMembershipDeleted(m) => Some(&m.id),
+            Self::OrganizationInvitationCreated(i)
+            | Self::OrganizationInvitationAccepted(i)
+            | Self::OrganizationInvitationRevoked(i) => Some(&i.id),
+            Self::SessionCreated(s) | Self::SessionEnded(s) | Self::SessionRemoved(s) | Self::SessionRevoked(s) => {
+                Some(&s.id)
+            }
+            Self::EmailCreated(e) => Some(&e.id),
+            Self::Unknown { data, .. } => data.get("id").and_then(Value::as_str),
+        }
+    }
+
     /// The event's `type`, as Clerk spells it.
     #[must_use]
     pub fn event_type(&self) -> &str {
